@@ -116,3 +116,116 @@ export function toFloat32(t: Tensor): Float32Array {
       throw new TypeError(`toFloat32: expected a floating-point tensor, got ${t.dtype}`);
   }
 }
+
+// ---- Byte-order helpers shared by the weight-file readers and writers (src/io) ----
+
+/** Every file format we read stores little-endian data; true on all mainstream hosts. */
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A fresh, zeroed typed array of `dtype` holding `count` elements. */
+export function allocateTypedArray(dtype: DType, count: number): TypedArrayFor<DType> {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(count);
+    case 'float16':
+      return new Uint16Array(count);
+    case 'float64':
+      return new Float64Array(count);
+    case 'int64':
+      return new BigInt64Array(count);
+    case 'int32':
+      return new Int32Array(count);
+    case 'int16':
+      return new Int16Array(count);
+    case 'int8':
+      return new Int8Array(count);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(count);
+  }
+}
+
+/**
+ * Copy `count` little-endian elements of `itemBytes` bytes each, starting at `byteOffset`, into a
+ * fresh buffer (so the result is aligned whatever the source offset was), swapping bytes on
+ * big-endian hosts. The caller checks that the range lies inside `bytes`.
+ */
+function copyLittleEndian(bytes: Uint8Array, byteOffset: number, count: number, itemBytes: number): ArrayBuffer {
+  const out = new Uint8Array(count * itemBytes);
+  out.set(bytes.subarray(byteOffset, byteOffset + out.length));
+  if (!HOST_IS_LITTLE_ENDIAN && itemBytes > 1) out.set(swapBytes(out, itemBytes));
+  return out.buffer;
+}
+
+function swapBytes(src: Uint8Array, itemBytes: number): Uint8Array {
+  const out = new Uint8Array(src.length);
+  for (let i = 0; i < src.length; i += itemBytes) {
+    for (let j = 0; j < itemBytes; j++) out[i + j] = src[i + itemBytes - 1 - j]!;
+  }
+  return out;
+}
+
+/**
+ * An aligned typed array of `dtype` decoded from `count` little-endian elements at `byteOffset`
+ * of `bytes` (a copy: never a view into the file). Throws RangeError when the range does not fit.
+ */
+export function typedArrayFromLittleEndian(
+  dtype: DType,
+  bytes: Uint8Array,
+  byteOffset: number,
+  count: number,
+): TypedArrayFor<DType> {
+  const itemBytes = DTYPE_BYTES[dtype];
+  if (byteOffset < 0 || count < 0 || byteOffset + count * itemBytes > bytes.length) {
+    throw new RangeError(`typedArrayFromLittleEndian: ${count} × ${itemBytes} bytes at ${byteOffset} exceed ${bytes.length}`);
+  }
+  const buffer = copyLittleEndian(bytes, byteOffset, count, itemBytes);
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(buffer);
+    case 'float16':
+      return new Uint16Array(buffer);
+    case 'float64':
+      return new Float64Array(buffer);
+    case 'int64':
+      return new BigInt64Array(buffer);
+    case 'int32':
+      return new Int32Array(buffer);
+    case 'int16':
+      return new Int16Array(buffer);
+    case 'int8':
+      return new Int8Array(buffer);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(buffer);
+  }
+}
+
+/** The tensor's elements as little-endian bytes (a copy), as weight files store them. */
+export function tensorToLittleEndianBytes(t: Tensor): Uint8Array {
+  const view = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  const itemBytes = DTYPE_BYTES[t.dtype];
+  return HOST_IS_LITTLE_ENDIAN || itemBytes === 1 ? view.slice() : swapBytes(view, itemBytes);
+}
+
+/** bfloat16 bits → float32 (exact: bfloat16 is the upper half of a float32). */
+export function bfloat16ToFloat32Array(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  const outBits = new Uint32Array(out.buffer);
+  for (let i = 0; i < bits.length; i++) outBits[i] = bits[i]! << 16;
+  return out;
+}
+
+/** Structural check for a Tensor: a known dtype, an integer shape and a typed array of matching length. */
+export function isTensor(value: unknown): value is Tensor {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as { dtype?: unknown; shape?: unknown; data?: unknown };
+  return (
+    typeof v.dtype === 'string' &&
+    Object.prototype.hasOwnProperty.call(DTYPE_BYTES, v.dtype) &&
+    Array.isArray(v.shape) &&
+    v.shape.every((d) => Number.isSafeInteger(d) && d >= 0) &&
+    ArrayBuffer.isView(v.data) &&
+    (v.data as { length?: unknown }).length === shapeSize(v.shape as number[])
+  );
+}

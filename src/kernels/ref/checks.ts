@@ -1,0 +1,90 @@
+/**
+ * Cheap descriptor and buffer checks shared by the reference kernels. They run once per call, before
+ * any loop, so a bad descriptor fails loudly instead of reading or writing outside its arrays.
+ */
+import { MobileNetError } from '../../errors.js';
+
+export function fail(kernel: string, message: string): never {
+  throw new MobileNetError('INVALID_ARGUMENT', `${kernel}: ${message}`);
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return value.constructor?.name ?? 'object';
+}
+
+/** Sizes must be positive integers: zero, negative, fractional or missing sizes are always caller bugs. */
+export function checkPositiveInts<T extends object>(kernel: string, desc: T, keys: readonly (keyof T & string)[]): void {
+  if (desc === null || typeof desc !== 'object') fail(kernel, `desc is ${show(desc)}, expected a descriptor object`);
+  for (const key of keys) {
+    const value: unknown = desc[key];
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+      fail(kernel, `desc.${key} = ${show(value)}, expected a positive integer`);
+    }
+  }
+}
+
+/** Paddings may be zero but must be whole and not negative. */
+export function checkNonNegativeInts<T extends object>(kernel: string, desc: T, keys: readonly (keyof T & string)[]): void {
+  for (const key of keys) {
+    const value: unknown = desc[key];
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      fail(kernel, `desc.${key} = ${show(value)}, expected a non-negative integer`);
+    }
+  }
+}
+
+/** A buffer must be a Float32Array holding at least what the descriptor implies; `shape` explains the count. */
+export function checkArray(kernel: string, name: string, array: unknown, needed: number, shape: string): void {
+  if (!(array instanceof Float32Array)) fail(kernel, `${name} is ${show(array)}, expected a Float32Array ${shape}`);
+  if (array.length < needed) {
+    fail(kernel, `${name} has ${array.length} elements, expected at least ${needed} for shape ${shape}`);
+  }
+}
+
+/** The same check for an optional bias: null means "no bias". */
+export function checkBias(kernel: string, bias: unknown, needed: number, shape: string): void {
+  if (bias !== null) checkArray(kernel, 'bias', bias, needed, shape);
+}
+
+function overlapping(a: Float32Array, aLength: number, b: Float32Array, bLength: number): boolean {
+  if (a.buffer !== b.buffer) return false;
+  const aEnd = a.byteOffset + aLength * 4;
+  const bEnd = b.byteOffset + bLength * 4;
+  return a.byteOffset < bEnd && b.byteOffset < aEnd;
+}
+
+/**
+ * Kernels that read an input element after writing an output element (convolutions, matrix
+ * products, pools) would read their own results if the two shared memory, so that is refused.
+ */
+export function checkDisjoint(
+  kernel: string,
+  output: Float32Array,
+  outputLength: number,
+  inputName: string,
+  input: Float32Array | null,
+  inputLength: number,
+): void {
+  if (input !== null && overlapping(output, outputLength, input, inputLength)) {
+    fail(kernel, `output overlaps ${inputName}, expected separate memory (this kernel cannot run in place)`);
+  }
+}
+
+/**
+ * Element-wise kernels read element i before writing element i, so output may be exactly the input
+ * (in place) or separate memory; a shifted overlap would read already-written values and is refused.
+ */
+export function checkSameOrDisjoint(
+  kernel: string,
+  output: Float32Array,
+  inputName: string,
+  input: Float32Array,
+  length: number,
+): void {
+  const same = output.buffer === input.buffer && output.byteOffset === input.byteOffset;
+  if (!same && overlapping(output, length, input, length)) {
+    fail(kernel, `output partially overlaps ${inputName}, expected the same view (in place) or separate memory`);
+  }
+}
