@@ -17,3 +17,4 @@ export {
   type TypeShare,
 } from './cost.js';
 export { separableComparison, type LayerGeometry, type SeparableComparison, type CostPair } from './separable.js';
+export { summarize, summarizeGraph, specConfig, type ModelSummary, type SummaryLayer } from './summary.js';

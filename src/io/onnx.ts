@@ -239,15 +239,22 @@ const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ===
 
 /** A fresh, aligned copy of `bytes` in host order, given elements of `width` bytes stored little-endian. */
 function littleEndianToHost(bytes: Uint8Array, width: number): ArrayBuffer {
-  const copy = bytes.slice();
+  const copy = copyBytes(bytes);
   if (!HOST_IS_LITTLE_ENDIAN && width > 1) reverseEachElement(copy, width);
   return copy.buffer;
 }
 
 /** The little-endian bytes of a typed array (a copy). */
 function hostToLittleEndian(data: ArrayBufferView, width: number): Uint8Array {
-  const copy = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  const copy = copyBytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   if (!HOST_IS_LITTLE_ENDIAN && width > 1) reverseEachElement(copy, width);
+  return copy;
+}
+
+/** A copy with its own ArrayBuffer. (Node's Buffer#slice returns a view, hence no `.slice()`.) */
+function copyBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
   return copy;
 }
 
@@ -537,7 +544,7 @@ export function serializeOnnxModel(model: OnnxModel): Uint8Array {
   const message: Record<string, unknown> = {
     ir_version: irVersion,
     opset_import: model.opsetImports.map((o) => ({
-      ...(o.domain !== '' ? { domain: o.domain } : {}),
+      domain: o.domain,
       version: checkInt(o.version, `opset version of domain '${o.domain}'`),
     })),
     graph: writeGraph(model.graph),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { activation, type ActivationFn } from '../../../src/kernels/ref/index.js';
-import { assertClose, loadFixture, tensor } from './fixtures.js';
+import { assertClose, loadFixture, tensor } from './support.js';
 
 const fixture = loadFixture<{ fn: ActivationFn; length: number }>('activation');
 

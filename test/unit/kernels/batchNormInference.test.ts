@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { batchNormInference, type BatchNormDesc, type BatchNormParams } from '../../../src/kernels/ref/index.js';
-import { assertClose, loadFixture, shapeOf, tensor, type FixtureCase } from './fixtures.js';
+import { assertClose, loadFixture, shapeOf, tensor, type FixtureCase } from './support.js';
 
 const fixture = loadFixture<BatchNormDesc>('batchNormInference');
 

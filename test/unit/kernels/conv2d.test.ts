@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import { conv2d, type Conv2dDesc } from '../../../src/kernels/ref/index.js';
-import { assertClose, loadFixture, optionalTensor, shapeOf, tensor } from './fixtures.js';
+import { assertClose, loadFixture, optionalTensor, shapeOf, tensor } from './support.js';
 
 const fixture = loadFixture<Conv2dDesc>('conv2d');
 

@@ -6,65 +6,16 @@ import { test } from 'node:test';
 import {
   batchNormInference,
   conv2d,
-  convOutputSize,
   dense,
   depthwiseConv2d,
   globalAvgPool,
   pointwiseConv2d,
-  samePadding,
   type Conv2dDesc,
-  type WindowDesc,
 } from '../../../src/kernels/ref/index.js';
-import { assertClose, Random } from './fixtures.js';
+import { assertClose, randomGeometry, Random, type Geometry } from './support.js';
 
 const TRIALS = 40;
 const TOLERANCE = 1e-6; // both sides accumulate in float64; only the final rounding may differ
-
-interface Geometry extends WindowDesc {
-  batch: number;
-  inHeight: number;
-  inWidth: number;
-  outHeight: number;
-  outWidth: number;
-  padBottom: number; // implied by outHeight; negative when rows are never reached
-  padRight: number;
-}
-
-/** A random but valid window geometry: 'SAME' half the time, otherwise random explicit padding. */
-function randomGeometry(rng: Random): Geometry {
-  for (;;) {
-    const batch = rng.int(1, 2);
-    const inHeight = rng.int(1, 9);
-    const inWidth = rng.int(1, 9);
-    const kernelHeight = rng.int(1, 4);
-    const kernelWidth = rng.int(1, 4);
-    const strideHeight = rng.int(1, 3);
-    const strideWidth = rng.int(1, 3);
-    const dilationHeight = rng.int(1, 2);
-    const dilationWidth = rng.int(1, 2);
-    const extentH = (kernelHeight - 1) * dilationHeight + 1;
-    const extentW = (kernelWidth - 1) * dilationWidth + 1;
-    let padTop: number, padBottom: number, padLeft: number, padRight: number, outHeight: number, outWidth: number;
-    if (rng.int(0, 1) === 0) {
-      const h = samePadding(inHeight, kernelHeight, strideHeight, dilationHeight);
-      const w = samePadding(inWidth, kernelWidth, strideWidth, dilationWidth);
-      [padTop, padBottom, outHeight] = [h.before, h.after, h.out];
-      [padLeft, padRight, outWidth] = [w.before, w.after, w.out];
-    } else {
-      [padTop, padBottom, padLeft, padRight] = [rng.int(0, extentH - 1), rng.int(0, extentH - 1), rng.int(0, extentW - 1), rng.int(0, extentW - 1)];
-      if (inHeight + padTop + padBottom < extentH || inWidth + padLeft + padRight < extentW) continue;
-      outHeight = convOutputSize(inHeight, kernelHeight, strideHeight, dilationHeight, padTop, padBottom);
-      outWidth = convOutputSize(inWidth, kernelWidth, strideWidth, dilationWidth, padLeft, padRight);
-    }
-    return {
-      batch, inHeight, inWidth, outHeight, outWidth, kernelHeight, kernelWidth, strideHeight, strideWidth,
-      dilationHeight, dilationWidth, padTop, padLeft,
-      // What the kernels will actually see: the padding implied by the output size.
-      padBottom: (outHeight - 1) * strideHeight + extentH - inHeight - padTop,
-      padRight: (outWidth - 1) * strideWidth + extentW - inWidth - padLeft,
-    };
-  }
-}
 
 function describe(g: object): string {
   return JSON.stringify(g);

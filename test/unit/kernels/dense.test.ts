@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import { dense, type DenseDesc } from '../../../src/kernels/ref/index.js';
-import { assertClose, loadFixture, optionalTensor, shapeOf, tensor } from './fixtures.js';
+import { assertClose, loadFixture, optionalTensor, shapeOf, tensor } from './support.js';
 
 const fixture = loadFixture<DenseDesc>('dense');
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import { depthwiseConv2d, type DepthwiseConv2dDesc } from '../../../src/kernels/ref/index.js';
-import { assertClose, loadFixture, optionalTensor, shapeOf, tensor } from './fixtures.js';
+import { assertClose, loadFixture, optionalTensor, shapeOf, tensor } from './support.js';
 
 const fixture = loadFixture<DepthwiseConv2dDesc>('depthwiseConv2d');
 

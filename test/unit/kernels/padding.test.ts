@@ -6,7 +6,7 @@ import {
   type Conv2dDesc,
   type DepthwiseConv2dDesc,
 } from '../../../src/kernels/ref/index.js';
-import { assertInvalid, loadFixture } from './fixtures.js';
+import { assertInvalid, loadFixture } from './support.js';
 
 test('samePadding follows TensorFlow SAME', () => {
   // [in, kernel, stride, dilation] → { before, after, out }, worked out by hand from TF's rule.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { softmax, type SoftmaxDesc } from '../../../src/kernels/ref/index.js';
-import { assertClose, loadFixture, shapeOf, tensor } from './fixtures.js';
+import { assertClose, loadFixture, shapeOf, tensor } from './support.js';
 
 const fixture = loadFixture<SoftmaxDesc>('softmax');
 

@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { listModels, summarize } from '../../index.js';
+import { millions, textTable } from '../format.js';
+
+export function registerModels(program: Command): void {
+  program
+    .command('models')
+    .description('list the model presets (the published configurations) with their cost')
+    .option('--json', 'print a JSON array')
+    .action((flags: { json?: boolean }) => {
+      const rows = listModels().map((preset) => {
+        const s = summarize(preset.name);
+        return { ...preset, macs: s.totals.macs, params: s.totals.params.trainable };
+      });
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(rows)}\n`);
+        return;
+      }
+      const table = textTable(
+        [
+          { header: 'name' },
+          { header: 'α', align: 'right' },
+          { header: 'resolution', align: 'right' },
+          { header: 'MACs', align: 'right' },
+          { header: 'params', align: 'right' },
+          { header: 'published as' },
+        ],
+        rows.map((r) => [r.name, String(r.alpha), String(r.resolution), millions(r.macs, 1), millions(r.params, 2), r.source]),
+      );
+      process.stdout.write(`${table}\n\nAny α and resolution work too: mobilenet summary mobilenet_v2 --alpha 0.6 --resolution 200\n`);
+    });
+}

@@ -1,0 +1,66 @@
+/**
+ * Parsing of option values shared by the CLI commands. Each parser refuses a bad value with a
+ * message naming the flag, the value and what is allowed.
+ */
+import { CONVENTIONS, OUTPUT_STRIDES, type Convention, type ModelOptions } from '../index.js';
+import { UsageError } from './errors.js';
+
+export function parseNumber(flag: string, raw: string): number {
+  const value = raw.trim() === '' ? Number.NaN : Number(raw);
+  if (!Number.isFinite(value)) throw new UsageError(`${flag} must be a number, got '${raw}'`);
+  return value;
+}
+
+export function parsePositiveNumber(flag: string, raw: string): number {
+  const value = parseNumber(flag, raw);
+  if (value <= 0) throw new UsageError(`${flag} must be a positive number, got '${raw}'`);
+  return value;
+}
+
+export function parseInteger(flag: string, raw: string, min: number): number {
+  const value = parseNumber(flag, raw);
+  if (!Number.isInteger(value) || value < min) throw new UsageError(`${flag} must be an integer ≥ ${min}, got '${raw}'`);
+  return value;
+}
+
+/** "224" or "160x96" (height × width). */
+export function parseResolution(raw: string): number | { height: number; width: number } {
+  const parts = raw.toLowerCase().split(/[x×]/);
+  if (parts.length === 1) return parseInteger('--resolution', raw, 32);
+  if (parts.length === 2) {
+    const [h, w] = parts.map((p) => {
+      const v = Number(p);
+      if (!Number.isInteger(v) || v < 32) throw new UsageError(`--resolution must be an integer ≥ 32 or HxW with both ≥ 32, got '${raw}'`);
+      return v;
+    }) as [number, number];
+    return { height: h, width: w };
+  }
+  throw new UsageError(`--resolution must be an integer ≥ 32 or HxW, got '${raw}'`);
+}
+
+export function parseChoice<T extends string>(flag: string, raw: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(raw)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got '${raw}'`);
+  return raw as T;
+}
+
+/** The model flags shared by summary, predict, bench, …; raw values as commander collects them. */
+export interface RawModelFlags {
+  alpha?: string;
+  resolution?: string;
+  classes?: string;
+  convention?: string;
+  outputStride?: string;
+}
+
+export function modelOptionsFromFlags(flags: RawModelFlags): ModelOptions {
+  const options: ModelOptions = {};
+  if (flags.alpha !== undefined) options.alpha = parsePositiveNumber('--alpha', flags.alpha);
+  if (flags.resolution !== undefined) options.resolution = parseResolution(flags.resolution);
+  if (flags.classes !== undefined) options.classes = parseInteger('--classes', flags.classes, 1);
+  if (flags.convention !== undefined) options.convention = parseChoice<Convention>('--convention', flags.convention, CONVENTIONS);
+  if (flags.outputStride !== undefined) {
+    const allowed = OUTPUT_STRIDES.map(String);
+    options.outputStride = Number(parseChoice('--output-stride', flags.outputStride, allowed)) as 8 | 16 | 32;
+  }
+  return options;
+}

@@ -1,0 +1,48 @@
+/**
+ * mobilenet-ts public API. The CLI imports only this module; its export list is snapshot-tested.
+ */
+export { MobileNetError, type ErrorCode } from './errors.js';
+export {
+  listModels,
+  parseModelName,
+  createSpec,
+  buildSpec,
+  mobilenetV1Spec,
+  mobilenetV2Spec,
+  makeDivisible,
+  V1_BODY,
+  V2_TABLE,
+  CONVENTIONS,
+  PADDING_RULES,
+  OUTPUT_STRIDES,
+  type Arch,
+  type Convention,
+  type PaddingRule,
+  type ModelOptions,
+  type V1Options,
+  type V2Options,
+  type V2BlockRow,
+  type ModelSpec,
+  type MobileNetV1Spec,
+  type MobileNetV2Spec,
+  type ModelPreset,
+} from './spec/index.js';
+export {
+  buildGraph,
+  graphCost,
+  separableComparison,
+  summarize,
+  summarizeGraph,
+  nodeParams,
+  LAYER_TYPE_LABELS,
+  type Graph,
+  type GraphNode,
+  type FeatureTap,
+  type GraphCost,
+  type LayerCost,
+  type LayerType,
+  type ParamCounts,
+  type ModelSummary,
+  type SeparableComparison,
+} from './graph/index.js';
+export type { Tensor, DType, NamedTensors } from './tensor.js';
