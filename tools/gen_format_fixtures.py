@@ -140,6 +140,10 @@ def gen_keras():
                                   dtypes={"conv1/kernel:0": np.int32})
     with h5py.File(os.path.join(OUT, "keras_bad_no_layer_names.h5"), "w") as f:
         f.create_dataset("data", data=conv_kernel)
+    # Keras 3's `.weights.h5` layout (layers/<name>/vars/<index>), which the reader refuses by name.
+    with h5py.File(os.path.join(OUT, "keras_v3_layout.h5"), "w") as f:
+        f.create_group("layers").create_group("conv1").create_group("vars").create_dataset("0", data=conv_kernel)
+        f.create_group("vars")
 
     # Expected values (float32) and the order of layers and weights every file above (1)-(4) holds.
     manifest = {"layers": []}
@@ -446,7 +450,7 @@ rounded through float16 first so they are the same in every file.
 Refusal cases: `keras_bad_missing_layer.h5` (`layer_names` lists `ghost_layer`, which has no group),
 `keras_bad_missing_dataset.h5` (`weight_names` lists `conv1/bias:0`, which has no dataset),
 `keras_bad_int_dataset.h5` (an int32 kernel), `keras_bad_no_layer_names.h5` (an HDF5 file that is not
-a Keras weights file).
+a Keras weights file), `keras_v3_layout.h5` (Keras 3's `.weights.h5` layout: `layers/conv1/vars/0`).
 
 ## ONNX
 - `tiny_torch.onnx`: `torch.onnx.export` (opset 13, `training=TrainingMode.PRESERVE` on an eval-mode

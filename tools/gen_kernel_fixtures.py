@@ -369,7 +369,7 @@ def main():
 
     logits = randn(5, 11, scale=3.0)
     logits[1] = logits[1] * 300.0 + 1000.0  # large positive logits: exp would overflow without the max shift
-    logits[2] = logits[2] * 300.0 - 1000.0  # large negative logits: exp would underflow to 0/0
+    logits[2] = logits[2] * 30.0 - 1000.0  # all large negative: exp underflows to 0/0 without the max shift
     logits[3] = 42.0  # a flat row
     logits[4, 7] = 95.0  # one dominant logit (exp(95) overflows float32)
     write('softmax', [

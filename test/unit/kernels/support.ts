@@ -172,15 +172,16 @@ export function randomGeometry(rng: Random): Geometry {
   }
 }
 
-const GAP = 8; // NaN-filled elements before, between and after the arrays placed in an arena
+const GAP = 8; // elements before, between and after the arrays placed in an arena
 const SLACK = 3; // each view reaches this far past its implied length, into the following gap
 const OUTPUT_SENTINEL = -12345.5; // what an output region holds before the kernel runs
 
 /**
- * Runs a kernel on subarray views carved from one NaN-filled arena (as the runtime's memory plan
- * will), then checks that the only elements that changed are the output's implied range and that
- * they equal `expected` bit for bit. An over-read inside a view hits a NaN and poisons the result;
- * an over-write hits a gap or a neighbour and is caught by the bitwise comparison.
+ * Runs a kernel on subarray views carved from one arena (as the runtime's memory plan will), with
+ * NaN in the gaps after inputs, then checks that the only elements that changed are the output's
+ * implied range and that they equal `expected` bit for bit. An over-read inside a view hits a NaN
+ * and poisons the result; an over-write hits a gap or a neighbour and is caught by the bitwise
+ * comparison.
  *
  * `outputAlias` names the input whose view is also the output (in-place runs); otherwise the output
  * gets its own region, pre-filled with a sentinel.
@@ -204,7 +205,10 @@ export function runGuarded(
   const views = lengths.map((length, i) => arena.subarray(offsets[i], offsets[i]! + length + SLACK));
   const outputIndex = output.alias ?? inputs.length;
   const outputOffset = offsets[outputIndex]!;
-  if (output.alias === undefined) arena.fill(OUTPUT_SENTINEL, outputOffset, outputOffset + output.length);
+  // The output region and the gap after it hold a finite sentinel rather than NaN, so a stray write
+  // of a NaN read from some input's gap still changes bits. (The gap before it stays NaN: it is the
+  // previous input's over-read zone.)
+  if (output.alias === undefined) arena.fill(OUTPUT_SENTINEL, outputOffset);
   const before = bits(arena);
 
   run(views.slice(0, inputs.length), views[outputIndex]!);
