@@ -140,6 +140,9 @@ def gen_keras():
                                   dtypes={"conv1/kernel:0": np.int32})
     with h5py.File(os.path.join(OUT, "keras_bad_no_layer_names.h5"), "w") as f:
         f.create_dataset("data", data=conv_kernel)
+    # Non-ASCII layer and weight names, UTF-8 bytes in fixed-length strings (as Keras writes them).
+    with h5py.File(os.path.join(OUT, "keras_non_ascii_names.h5"), "w") as f:
+        write_keras_weights_group(f, [("conv_\u00fc", [("conv_\u00fc/kernel:0", conv_kernel)])], "fixed")
     # Keras 3's `.weights.h5` layout (layers/<name>/vars/<index>), which the reader refuses by name.
     with h5py.File(os.path.join(OUT, "keras_v3_layout.h5"), "w") as f:
         f.create_group("layers").create_group("conv1").create_group("vars").create_dataset("0", data=conv_kernel)
@@ -446,6 +449,9 @@ as Keras writes `np.asarray([])`; an empty string array for the vlen ones).
 `keras_expected/` holds the expected float32 values, one `numpy.save` file per weight, and `manifest.json`
 with the layer and weight order and each file's `keras_version`/`backend`. The depthwise values were
 rounded through float16 first so they are the same in every file.
+
+`keras_non_ascii_names.h5`: one layer `conv_ü` with weight `conv_ü/kernel:0` (the `conv1` kernel values),
+names stored as UTF-8 bytes in fixed-length strings.
 
 Refusal cases: `keras_bad_missing_layer.h5` (`layer_names` lists `ghost_layer`, which has no group),
 `keras_bad_missing_dataset.h5` (`weight_names` lists `conv1/bias:0`, which has no dataset),

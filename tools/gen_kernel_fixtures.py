@@ -19,6 +19,7 @@ rows/columns the windows never reach ('VALID' with a stride that does not divide
 JSON numbers are written with the shortest decimal that rounds back to the same float32 (checked
 for every value), so Float32Array.from(json) reproduces the exact bits.
 """
+import json
 import math
 import os
 import sys
@@ -111,12 +112,10 @@ def case_json(name, desc, tensors, extra=None):
 
 
 def json_str(s):
-    import json
     return json.dumps(s)
 
 
 def json_scalar(v):
-    import json
     if isinstance(v, float):
         return repr(v)
     return json.dumps(v)
@@ -169,7 +168,7 @@ def conv2d_case(name, n, h, w, cin, cout, kh, kw, sh=1, sw=1, dh=1, dw=1, groups
         'weight': (weight, [kh, kw, cin // groups, cout]),
         'bias': (b, [cout]) if bias else None,
         'output': (y, [n, hout, wout, cout]),
-    }, {'padBottom': bottom, 'padRight': right})
+    }, {'padding': 'same' if pad == 'same' else 'explicit', 'padBottom': bottom, 'padRight': right})
 
 
 def depthwise_case(name, n, h, w, c, m, kh, kw, sh=1, sw=1, dh=1, dw=1, pad='same', out=None, bias=True):
@@ -202,7 +201,7 @@ def depthwise_case(name, n, h, w, c, m, kh, kw, sh=1, sw=1, dh=1, dw=1, pad='sam
         'weight': (weight, [kh, kw, c, m]),
         'bias': (b, [c * m]) if bias else None,
         'output': (y, [n, hout, wout, c * m]),
-    }, {'padBottom': bottom, 'padRight': right})
+    }, {'padding': 'same' if pad == 'same' else 'explicit', 'padBottom': bottom, 'padRight': right})
 
 
 def pointwise_case(name, n, h, w, cin, cout, bias=True):

@@ -21,7 +21,8 @@ export interface FeatureTap {
 
 export interface Graph {
   name: string;
-  spec: ModelSpec;
+  /** The architecture the graph was built from; absent for imported graphs (e.g. from ONNX). */
+  spec?: ModelSpec;
   input: { name: string; shape: TensorShape };
   /** In execution (topological) order. */
   nodes: GraphNode[];

@@ -55,7 +55,7 @@ export function summarizeGraph(graph: Graph): ModelSummary {
   }
   return {
     model: graph.name,
-    config: specConfig(graph.spec),
+    config: graph.spec ? specConfig(graph.spec) : {},
     totals: {
       macs: cost.totals.macs,
       params: cost.totals.params,

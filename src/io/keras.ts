@@ -236,18 +236,48 @@ function attributeStrings(attribute: Attribute, label: string): string[] {
     if (attribute.metadata.total_size === 0) return [];
     throw invalid(`${label} should hold strings but holds HDF5 type class ${attribute.metadata.type}`);
   }
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value) && value.every((v): v is string => typeof v === 'string')) return value;
+  const fixedAscii = !attribute.metadata.vlen && attribute.metadata.cset !== 1;
+  const fix = (s: string): string => (fixedAscii ? recoverUtf8(s) : s);
+  if (typeof value === 'string') return [fix(value)];
+  if (Array.isArray(value) && value.every((v): v is string => typeof v === 'string')) return value.map(fix);
   throw invalid(`${label} could not be read as a list of strings`);
+}
+
+let windows1252Bytes: Map<string, number> | null | undefined;
+
+/**
+ * Fixed-length strings marked ASCII are what h5py writes for Python bytes, and Keras encodes names as
+ * UTF-8 bytes; h5wasm decodes them with TextDecoder('ascii') (windows-1252 in the Encoding Standard,
+ * one code point per byte). Undo that and decode the bytes as UTF-8, so a non-ASCII layer name comes
+ * back as written. Strings that are not valid UTF-8 are left as they are.
+ */
+function recoverUtf8(s: string): string {
+  if (!/[^\x00-\x7f]/.test(s)) return s;
+  if (windows1252Bytes === undefined) {
+    const decoder = new TextDecoder('ascii');
+    const map = new Map<string, number>();
+    for (let byte = 0; byte < 256; byte++) map.set(decoder.decode(Uint8Array.of(byte)), byte);
+    windows1252Bytes = map.size === 256 ? map : null;
+  }
+  if (windows1252Bytes === null) return s;
+  const bytes: number[] = [];
+  for (const ch of s) {
+    const byte = windows1252Bytes.get(ch);
+    if (byte === undefined) return s;
+    bytes.push(byte);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bytes));
+  } catch {
+    return s;
+  }
 }
 
 function readOptionalString(group: Group, name: string): string | undefined {
   const attribute = group.attrs[name];
   if (attribute === undefined || attribute.metadata.type !== STRING_CLASS) return undefined;
-  const value = attribute.value;
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value) && value.length === 1 && typeof value[0] === 'string') return value[0];
-  return undefined;
+  const strings = attributeStrings(attribute, `attribute '${name}'`);
+  return strings.length === 1 ? strings[0] : undefined;
 }
 
 const INTEGER_CLASS = 0;

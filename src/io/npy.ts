@@ -190,11 +190,11 @@ class HeaderParser {
 
   private describeHere(): string {
     if (this.pos >= this.text.length) return 'the end of the header';
-    return JSON.stringify(this.text.slice(this.pos, this.pos + 12));
+    return JSON.stringify(this.text.slice(this.pos, this.pos + 12).trimEnd());
   }
 
   private error(message: string, at = this.pos): MobileNetError {
-    return invalid(`bad header at byte ${this.headerStart + at}: ${message} (header: ${JSON.stringify(this.text.slice(0, 120))})`);
+    return invalid(`bad header at byte ${this.headerStart + at}: ${message} (header: ${JSON.stringify(this.text.trimEnd().slice(0, 120))})`);
   }
 }
 
@@ -293,11 +293,12 @@ export function parseNpy(bytes: Uint8Array): Tensor {
 
   const itemBytes = DTYPE_BYTES[header.dtype];
   const available = bytes.length - dataStart;
-  // Multiply step by step so a hostile shape cannot overflow past the comparison.
-  let count = 1;
+  // Stop multiplying once the product is too large, so a hostile shape cannot overflow past the
+  // comparison; a zero dimension anywhere makes the array empty.
+  let count = header.shape.includes(0) ? 0 : 1;
   for (const d of header.shape) {
-    count *= d;
     if (count * itemBytes > available) break;
+    count *= d;
   }
   const expected = count * itemBytes;
   if (expected !== available) {

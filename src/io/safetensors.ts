@@ -62,6 +62,7 @@ function invalid(message: string): MobileNetError {
 }
 
 function describeJson(v: unknown): string {
+  if (v === undefined) return 'nothing (missing)';
   if (v === null) return 'null';
   if (Array.isArray(v)) return `an array of ${v.length}`;
   if (typeof v === 'object') return 'an object';

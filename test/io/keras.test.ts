@@ -17,8 +17,10 @@ interface Manifest {
 
 const manifest = JSON.parse(readFileSync(fixturePath('formats', 'keras_expected', 'manifest.json'), 'utf8')) as Manifest;
 
+/** A fixture's bytes as a plain Uint8Array (not a Node Buffer), as a browser caller would pass them. */
 function fixture(name: string): Uint8Array {
-  return readFileSync(fixturePath('formats', name));
+  const buffer = readFileSync(fixturePath('formats', name));
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
 function expected(file: string): { shape: number[]; data: Float32Array } {
@@ -91,6 +93,15 @@ test('keras: layers without weights have an empty list (both string encodings)',
       assert.deepEqual(layer.weights, []);
     }
   }
+});
+
+test('keras: non-ASCII names stored as UTF-8 bytes in fixed-length strings come back as written', { timeout: 60_000 }, async () => {
+  const weights = await parseKerasH5(fixture('keras_non_ascii_names.h5'));
+  assert.deepEqual(
+    weights.layers.map((l) => [l.name, l.weights.map((w) => w.name)]),
+    [['conv_\u00fc', ['conv_\u00fc/kernel:0']]],
+  );
+  assert.deepEqual(weights.layers[0]!.weights[0]!.tensor.data, expected('conv1__kernel_0.npy').data);
 });
 
 test('keras: concurrent parses are independent and leave no virtual files behind', { timeout: 60_000 }, async () => {
@@ -191,5 +202,7 @@ test('keras: corrupted bytes give a result or a MobileNetError, never a crash; t
 });
 
 test('keras: a non-Uint8Array argument → INVALID_ARGUMENT', async () => {
-  await assertRejectsWith(parseKerasH5('model.h5' as unknown as Uint8Array), 'INVALID_ARGUMENT');
+  // @ts-expect-error: a string where bytes belong, as an untyped caller could pass
+  const promise = parseKerasH5('model.h5');
+  await assertRejectsWith(promise, 'INVALID_ARGUMENT');
 });

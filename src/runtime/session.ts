@@ -1,0 +1,235 @@
+/**
+ * An inference session: a graph with its weights, ready to run batches. Follows onnxruntime's
+ * shape (create / run / release). The 'ref' backend runs the reference kernels node by node;
+ * BN is folded into the convolutions first (the result is the same up to float rounding).
+ */
+import { MobileNetError } from '../errors.js';
+import type { Graph } from '../graph/build.js';
+import type { GraphNode, TensorShape } from '../graph/ops.js';
+import * as ref from '../kernels/ref/index.js';
+import { formatShape, shapeSize, type NamedTensors, type Tensor } from '../tensor.js';
+import { foldBatchNorm } from './fold.js';
+import { checkWeights, type Weights } from './weights.js';
+
+export type Backend = 'ref';
+export const BACKENDS: readonly Backend[] = ['ref'];
+
+export interface SessionOptions {
+  backend?: Backend;
+  /** Fold BN into the preceding convolutions (default true). */
+  foldBatchNorm?: boolean;
+  /** Accept weights whose classifier differs (it must then be given separately). Default true. */
+  strict?: boolean;
+}
+
+/** What to return besides the logits. */
+export interface RunRequest {
+  probabilities?: boolean;
+  embedding?: boolean;
+  features?: boolean;
+  /** Feature maps at the backbone taps (reductions 2…32). */
+  taps?: boolean;
+}
+
+export interface RunResult {
+  /** (N, classes), when the graph has a classifier. */
+  logits?: Tensor<'float32'>;
+  /** softmax(logits), (N, classes). */
+  probabilities?: Tensor<'float32'>;
+  /** The pooled feature vector, (N, C). */
+  embedding?: Tensor<'float32'>;
+  /** The last feature map, (N, h, w, C). */
+  features?: Tensor<'float32'>;
+  /** Feature maps by reduction: { 8: (N, H/8, W/8, C), … }. */
+  taps?: Record<number, Tensor<'float32'>>;
+}
+
+export class InferenceSession {
+  readonly graph: Graph;
+  readonly backend: Backend;
+  /** Per-example input shape (H, W, 3), NHWC. */
+  readonly inputShape: TensorShape;
+  private readonly exec: Graph;
+  private readonly weights: Weights;
+  private released = false;
+
+  private constructor(graph: Graph, exec: Graph, weights: Weights, backend: Backend) {
+    this.graph = graph;
+    this.exec = exec;
+    this.weights = weights;
+    this.backend = backend;
+    this.inputShape = graph.input.shape;
+  }
+
+  static create(graph: Graph, weights: NamedTensors | Weights, options: SessionOptions = {}): InferenceSession {
+    const backend = options.backend ?? 'ref';
+    if (!BACKENDS.includes(backend)) {
+      throw new MobileNetError('INVALID_ARGUMENT', `backend must be one of ${BACKENDS.join(', ')}, got '${String(backend)}'`);
+    }
+    const checked = checkWeights(graph, weights as NamedTensors, { strict: options.strict ?? true }).weights;
+    const folded = options.foldBatchNorm === false ? { graph, weights: checked } : foldBatchNorm(graph, checked);
+    return new InferenceSession(graph, folded.graph, folded.weights, backend);
+  }
+
+  /**
+   * Run a batch. `input` is (N, H, W, 3) float32, already preprocessed; N is inferred from its
+   * length. Returns logits (if the graph has a classifier) and whatever `request` asks for.
+   */
+  run(input: Float32Array, request: RunRequest = {}): RunResult {
+    if (this.released) throw new MobileNetError('INVALID_ARGUMENT', 'this session was released');
+    const perExample = shapeSize(this.inputShape);
+    if (!(input instanceof Float32Array)) {
+      throw new MobileNetError('SHAPE_MISMATCH', `input must be a Float32Array of shape (N, ${this.inputShape.join(', ')})`);
+    }
+    if (input.length === 0 || input.length % perExample !== 0) {
+      throw new MobileNetError(
+        'SHAPE_MISMATCH',
+        `input has ${input.length} values, not a whole number of ${formatShape(this.inputShape)} examples (${perExample} values each); expected (N, ${this.inputShape.join(', ')}) NHWC`,
+      );
+    }
+    const batch = input.length / perExample;
+    const g = this.exec;
+    const wanted = new Set<string>();
+    if (g.outputs.logits) wanted.add(g.outputs.logits);
+    if (request.embedding && g.outputs.embedding) wanted.add(g.outputs.embedding);
+    if (request.features) wanted.add(g.outputs.features);
+    if (request.taps) for (const t of g.taps) wanted.add(t.node);
+    if (request.embedding && !g.outputs.embedding) {
+      throw new MobileNetError('INVALID_ARGUMENT', `${g.name} has no pooled embedding (built with pooling 'none')`);
+    }
+
+    const values = this.execute(input, batch, wanted);
+    const tensor = (name: string): Tensor<'float32'> => {
+      const node = g.nodes.find((n) => n.name === name);
+      const shape = node ? node.shape : g.input.shape;
+      return { dtype: 'float32', shape: [batch, ...shape], data: values.get(name)! };
+    };
+    const result: RunResult = {};
+    if (g.outputs.logits) {
+      result.logits = tensor(g.outputs.logits);
+      if (request.probabilities) {
+        const classes = result.logits.shape[1]!;
+        const probs = new Float32Array(batch * classes);
+        ref.softmax(result.logits.data, probs, { rows: batch, cols: classes });
+        result.probabilities = { dtype: 'float32', shape: [batch, classes], data: probs };
+      }
+    } else if (request.probabilities) {
+      throw new MobileNetError('INVALID_ARGUMENT', `${g.name} has no classifier (built with includeTop: false)`);
+    }
+    if (request.embedding && g.outputs.embedding) result.embedding = tensor(g.outputs.embedding);
+    if (request.features) result.features = tensor(g.outputs.features);
+    if (request.taps) result.taps = Object.fromEntries(g.taps.map((t) => [t.reduction, tensor(t.node)]));
+    return result;
+  }
+
+  /** Frees the weights; the session cannot run afterwards. */
+  release(): void {
+    this.released = true;
+    this.weights.clear();
+  }
+
+  private param(name: string): Float32Array {
+    const t = this.weights.get(name);
+    if (!t) throw new MobileNetError('INTERNAL', `parameter ${name} missing at run time`);
+    return t.data;
+  }
+
+  private optionalParam(name: string): Float32Array | null {
+    return this.weights.get(name)?.data ?? null;
+  }
+
+  /** Node-by-node execution; a value is dropped after its last reader unless it is wanted. */
+  private execute(input: Float32Array, batch: number, wanted: Set<string>): Map<string, Float32Array> {
+    const g = this.exec;
+    const lastUse = new Map<string, number>();
+    g.nodes.forEach((node, i) => node.inputs.forEach((name) => lastUse.set(name, i)));
+    const values = new Map<string, Float32Array>([[g.input.name, input]]);
+    const shapes = new Map<string, TensorShape>([[g.input.name, g.input.shape]]);
+    g.nodes.forEach((node, i) => {
+      const x = values.get(node.inputs[0]!)!;
+      const inShape = shapes.get(node.inputs[0]!)!;
+      const out = this.runNode(node, x, inShape, batch, values, lastUse.get(node.inputs[0]!) === i && !wanted.has(node.inputs[0]!) && node.inputs[0] !== g.input.name);
+      values.set(node.name, out);
+      shapes.set(node.name, node.shape);
+      for (const name of node.inputs) if (lastUse.get(name) === i && !wanted.has(name) && name !== node.name) values.delete(name);
+    });
+    return values;
+  }
+
+  private runNode(
+    node: GraphNode,
+    x: Float32Array,
+    inShape: TensorShape,
+    batch: number,
+    values: Map<string, Float32Array>,
+    canOverwriteInput: boolean,
+  ): Float32Array {
+    const outLength = batch * shapeSize(node.shape);
+    const fresh = () => new Float32Array(outLength);
+    const [inH = 1, inW = 1] = inShape;
+    const [outH = 1, outW = 1] = node.shape;
+    switch (node.op) {
+      case 'conv2d': {
+        const a = node.attrs;
+        const out = fresh();
+        ref.conv2d(x, this.param(`${node.name}.weight`), this.optionalParam(`${node.name}.bias`), out, {
+          batch, inHeight: inH, inWidth: inW, inChannels: a.inChannels, outHeight: outH, outWidth: outW, outChannels: a.outChannels,
+          kernelHeight: a.kernel[0], kernelWidth: a.kernel[1], strideHeight: a.stride[0], strideWidth: a.stride[1],
+          dilationHeight: a.dilation[0], dilationWidth: a.dilation[1], padTop: a.padding.top, padLeft: a.padding.left, groups: a.groups,
+        });
+        return out;
+      }
+      case 'depthwiseConv2d': {
+        const a = node.attrs;
+        const out = fresh();
+        ref.depthwiseConv2d(x, this.param(`${node.name}.weight`), this.optionalParam(`${node.name}.bias`), out, {
+          batch, inHeight: inH, inWidth: inW, channels: a.channels, multiplier: a.multiplier, outHeight: outH, outWidth: outW,
+          kernelHeight: a.kernel[0], kernelWidth: a.kernel[1], strideHeight: a.stride[0], strideWidth: a.stride[1],
+          dilationHeight: a.dilation[0], dilationWidth: a.dilation[1], padTop: a.padding.top, padLeft: a.padding.left,
+        });
+        return out;
+      }
+      case 'pointwiseConv2d': {
+        const out = fresh();
+        ref.pointwiseConv2d(x, this.param(`${node.name}.weight`), this.optionalParam(`${node.name}.bias`), out, {
+          pixels: batch * outH * outW, inChannels: node.attrs.inChannels, outChannels: node.attrs.outChannels,
+        });
+        return out;
+      }
+      case 'dense': {
+        const out = fresh();
+        ref.dense(x, this.param(`${node.name}.weight`), this.optionalParam(`${node.name}.bias`), out, {
+          batch, inFeatures: node.attrs.inFeatures, outFeatures: node.attrs.outFeatures,
+        });
+        return out;
+      }
+      case 'batchNorm': {
+        const out = canOverwriteInput ? x : fresh();
+        ref.batchNormInference(x, out, {
+          mean: this.param(`${node.name}.movingMean`), variance: this.param(`${node.name}.movingVariance`),
+          gamma: this.param(`${node.name}.gamma`), beta: this.param(`${node.name}.beta`), epsilon: node.attrs.epsilon,
+        }, { count: outLength / node.attrs.channels, channels: node.attrs.channels });
+        return out;
+      }
+      case 'activation': {
+        const out = canOverwriteInput ? x : fresh();
+        ref.activation(x, out, node.attrs.fn, outLength);
+        return out;
+      }
+      case 'add': {
+        const out = canOverwriteInput ? x : fresh();
+        ref.add(x, values.get(node.inputs[1]!)!, out, outLength);
+        return out;
+      }
+      case 'globalPool': {
+        const out = fresh();
+        const desc = { batch, height: inH, width: inW, channels: node.shape[0]! };
+        if (node.attrs.kind === 'avg') ref.globalAvgPool(x, out, desc);
+        else ref.globalMaxPool(x, out, desc);
+        return out;
+      }
+      case 'dropout':
+        return x; // identity at inference
+    }
+  }
+}
