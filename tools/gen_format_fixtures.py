@@ -402,6 +402,40 @@ def gen_helper_onnx():
     huge = h.make_node("Identity", ["x"], ["y"], name="huge_attr", huge=2**60)
     onnx.save(small_model([], [huge]), os.path.join(OUT, "helper_int_overflow.onnx"))
 
+    # Valid ONNX that the reader does not handle: a sequence-typed input, a sparse initializer, a node
+    # with a graph attribute (If).
+    seq_graph = h.make_graph(
+        [h.make_node("SequenceLength", ["s"], ["n"], name="len")],
+        "sequence_input",
+        inputs=[h.make_tensor_sequence_value_info("s", T.FLOAT, None)],
+        outputs=[h.make_tensor_value_info("n", T.INT64, [])],
+    )
+    seq_model = h.make_model(seq_graph, producer_name="onnx.helper", opset_imports=[h.make_opsetid("", 13)])
+    seq_model.ir_version = 8
+    onnx.save(seq_model, os.path.join(OUT, "helper_sequence_input.onnx"))
+
+    sparse_model = small_model([])
+    sparse_model.graph.sparse_initializer.append(
+        h.make_sparse_tensor(h.make_tensor("sparse_values", T.FLOAT, [2], [1.0, 2.0]),
+                             h.make_tensor("sparse_indices", T.INT64, [2], [0, 3]), [4])
+    )
+    onnx.save(sparse_model, os.path.join(OUT, "helper_sparse_initializer.onnx"))
+
+    branch = lambda value: h.make_graph(  # noqa: E731
+        [h.make_node("Constant", [], [f"out_{value}"], value=h.make_tensor("v", T.FLOAT, [1], [value]))],
+        f"branch_{value}", [], [h.make_tensor_value_info(f"out_{value}", T.FLOAT, [1])],
+    )
+    if_node = h.make_node("If", ["cond"], ["y"], name="branching", then_branch=branch(1.0), else_branch=branch(0.0))
+    if_graph = h.make_graph(
+        [if_node], "graph_attribute",
+        inputs=[h.make_tensor_value_info("cond", T.BOOL, [])],
+        outputs=[h.make_tensor_value_info("y", T.FLOAT, [1])],
+    )
+    if_model = h.make_model(if_graph, producer_name="onnx.helper", opset_imports=[h.make_opsetid("", 13)])
+    if_model.ir_version = 8
+    onnx.checker.check_model(if_model)
+    onnx.save(if_model, os.path.join(OUT, "helper_graph_attribute.onnx"))
+
     # A ModelProto without a graph.
     no_graph = onnx.ModelProto(ir_version=8, producer_name="onnx.helper")
     no_graph.opset_import.append(h.make_opsetid("", 13))
@@ -477,7 +511,9 @@ a Keras weights file), `keras_v3_layout.h5` (Keras 3's `.weights.h5` layout: `la
   props, symbolic and unknown dims, a value_info entry.
 - Refusal cases: `helper_external_data.onnx` (a tensor with data_location EXTERNAL),
   `helper_bad_length.onnx` (dims 2×3 but 5 floats of raw_data), `helper_int_overflow.onnx` (an int
-  attribute of 2^60), `helper_no_graph.onnx` (a ModelProto without a graph).
+  attribute of 2^60), `helper_no_graph.onnx` (a ModelProto without a graph); valid ONNX the reader does
+  not handle: `helper_sequence_input.onnx` (a sequence-typed graph input), `helper_sparse_initializer.onnx`
+  (a sparse initializer), `helper_graph_attribute.onnx` (an If node with GRAPH attributes).
 """
 
 if __name__ == "__main__":

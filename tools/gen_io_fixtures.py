@@ -132,7 +132,7 @@ def reference_npy(t: torch.Tensor) -> np.ndarray:
     """The value numpy sees, C order; bfloat16 (which numpy lacks) widened exactly to float32."""
     if t.dtype == torch.bfloat16:
         t = t.float()
-    return np.ascontiguousarray(t.numpy())
+    return np.array(t.numpy(), order='C', copy=True)  # (np.ascontiguousarray would make 0-d arrays 1-d)
 
 
 class ForbiddenSystemCall:
@@ -247,7 +247,7 @@ Written by `tools/gen_io_fixtures.py` ({python}, numpy {numpy}, torch {torch}); 
   an empty (0, 3) tensor, a transpose (non-contiguous), a permute, an expand (stride 0), and three
   views into one 24-float storage at offsets 2, 11 (non-contiguous) and 1 (stride 5).
 - `state_dict_protocol4.pt`: the same dict with `pickle_protocol=4` (FRAME, MEMOIZE, STACK_GLOBAL, ...).
-- `torch_expected/<name>.npy`: every tensor of `state_dict.pt`, as `np.save(np.ascontiguousarray(t.numpy()))`;
+- `torch_expected/<name>.npy`: every tensor of `state_dict.pt`, as `np.save(np.array(t.numpy(), order='C'))`;
   bfloat16 as `t.float()`.
 - `checkpoint.pt`: `{{'epoch': 3, 'arch': 'mobilenet_v2', 'best_acc1': 71.875, 'milestones': [30, 60, (90, 'end')],
   'big': 2**70, 'negative': -5, 'flag': True, 'nothing': None, 'state_dict': <the Sequential's state_dict>,

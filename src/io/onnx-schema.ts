@@ -3,8 +3,9 @@
  * JSON descriptor. Field names and numbers follow onnx.proto exactly (checked against the copy that
  * Debian's python3-onnx 1.12 ships); fields we never use are left out, so protobufjs skips them on
  * decode. A few fields are here only so that the reader can refuse what it does not handle:
- * `TensorProto.segment`, `external_data`, `data_location`, `string_data`, `uint64_data`, and
- * `TypeProto`'s non-tensor cases.
+ * `ModelProto.functions`, `GraphProto.sparse_initializer`, `TensorProto.segment`, `external_data`,
+ * `data_location`, `string_data`, `uint64_data`, and `TypeProto`'s non-tensor cases; the messages we
+ * never look inside are declared as the empty `Opaque` message, enough to see that one is there.
  *
  * Packing: in proto2 a repeated scalar is unpacked unless it says `[packed = true]`; onnx.proto packs
  * only TensorProto's *_data fields. Every repeated scalar below states its packing explicitly.
@@ -34,7 +35,9 @@ export const ONNX_SCHEMA: INamespace = {
           doc_string: { type: 'string', id: 6 },
           graph: { type: 'GraphProto', id: 7 },
           metadata_props: { rule: 'repeated', type: 'StringStringEntryProto', id: 14 },
+          functions: { rule: 'repeated', type: 'Opaque', id: 25 }, // FunctionProto
         }),
+        Opaque: proto2({}),
         OperatorSetIdProto: proto2({
           domain: { type: 'string', id: 1 },
           version: { type: 'int64', id: 2 },
@@ -47,6 +50,7 @@ export const ONNX_SCHEMA: INamespace = {
           node: { rule: 'repeated', type: 'NodeProto', id: 1 },
           name: { type: 'string', id: 2 },
           initializer: { rule: 'repeated', type: 'TensorProto', id: 5 },
+          sparse_initializer: { rule: 'repeated', type: 'Opaque', id: 15 }, // SparseTensorProto
           doc_string: { type: 'string', id: 10 },
           input: { rule: 'repeated', type: 'ValueInfoProto', id: 11 },
           output: { rule: 'repeated', type: 'ValueInfoProto', id: 12 },
@@ -130,7 +134,6 @@ export const ONNX_SCHEMA: INamespace = {
           },
           fields: {
             tensor_type: { type: 'Tensor', id: 1 },
-            // The other cases are declared as empty messages: enough to know that one is there.
             sequence_type: { type: 'Opaque', id: 4 },
             map_type: { type: 'Opaque', id: 5 },
             optional_type: { type: 'Opaque', id: 9 },
@@ -142,7 +145,6 @@ export const ONNX_SCHEMA: INamespace = {
               elem_type: { type: 'int32', id: 1 },
               shape: { type: 'TensorShapeProto', id: 2 },
             }),
-            Opaque: proto2({}),
           },
         },
       },

@@ -211,6 +211,7 @@ interface ProtoGraph {
   node: ProtoNode[];
   name?: string;
   initializer: ProtoTensor[];
+  sparse_initializer: object[];
   input: ProtoValueInfo[];
   output: ProtoValueInfo[];
   value_info: ProtoValueInfo[];
@@ -222,6 +223,7 @@ interface ProtoModel {
   producer_version?: string;
   graph?: ProtoGraph;
   metadata_props: ProtoEntry[];
+  functions: object[];
 }
 
 // Built on first use: no work at import time.
@@ -331,6 +333,9 @@ export function parseOnnxModel(bytes: Uint8Array): OnnxModel {
   if (irVersion < 1) throw invalid(`ir_version ${irVersion} is not a valid IR version (expected 1 or more)`);
   if (raw.graph === undefined) throw invalid('the model has no graph (ModelProto field 7)');
   if (raw.opset_import.length === 0) throw invalid('the model declares no opset_import (ModelProto field 8)');
+  if (raw.functions.length > 0) {
+    throw unsupported(`the model defines ${raw.functions.length} local function(s) (ModelProto.functions); model-local functions are not supported`);
+  }
 
   const opsetImports = raw.opset_import.map((o) => ({
     domain: o.domain ?? '',
@@ -351,6 +356,9 @@ export function parseOnnxModel(bytes: Uint8Array): OnnxModel {
 
 function readGraph(g: ProtoGraph): OnnxGraph {
   const graphName = g.name ?? '';
+  if (g.sparse_initializer.length > 0) {
+    throw unsupported(`graph '${graphName}' has ${g.sparse_initializer.length} sparse initializer(s); sparse tensors are not supported`);
+  }
   const initializers: NamedTensors = new Map();
   for (const [index, t] of g.initializer.entries()) {
     const name = t.name ?? '';

@@ -393,6 +393,12 @@ test('onnx: a model without a graph → INVALID_FORMAT', () => {
   assertThrowsWith(() => parseOnnxModel(fixture('helper_no_graph.onnx')), 'INVALID_FORMAT', /no graph/);
 });
 
+test('onnx: valid content the reader does not handle → UNSUPPORTED saying what', () => {
+  assertThrowsWith(() => parseOnnxModel(fixture('helper_sequence_input.onnx')), 'UNSUPPORTED', /graph input 's' is a sequence/);
+  assertThrowsWith(() => parseOnnxModel(fixture('helper_sparse_initializer.onnx')), 'UNSUPPORTED', /sparse initializer/);
+  assertThrowsWith(() => parseOnnxModel(fixture('helper_graph_attribute.onnx')), 'UNSUPPORTED', /'(then|else)_branch' of node 'branching' \(If\) has type GRAPH/);
+});
+
 test('onnx: empty, garbage and other formats → INVALID_FORMAT', () => {
   const cases: Array<[string, Uint8Array]> = [
     ['empty', new Uint8Array(0)],

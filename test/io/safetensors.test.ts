@@ -194,6 +194,6 @@ test('safetensors: the writer refuses a reserved name, a bad tensor or non-strin
   const t: Tensor = { dtype: 'float32', shape: [1], data: new Float32Array(1) };
   assertRefused(() => serializeSafetensors(new Map([['__metadata__', t]])), 'INVALID_ARGUMENT', /reserved/);
   assertRefused(() => serializeSafetensors(new Map([['x', { ...t, shape: [2] }]])), 'INVALID_ARGUMENT', /'x' is not a tensor/);
-  const bad = { k: 3 } as unknown as Record<string, string>;
+  const bad: Record<string, string> = JSON.parse('{"k": 3}'); // untyped input from outside, as a caller might pass
   assertRefused(() => serializeSafetensors(new Map(), bad), 'INVALID_ARGUMENT', /metadata value for 'k'/);
 });
