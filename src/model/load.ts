@@ -1,0 +1,195 @@
+/**
+ * Reading and writing whole models: weights in any supported format → graph + canonical weights +
+ * metadata. Bytes in, bytes out (the Node adapter reads files); formats are detected from the
+ * bytes, never from the extension alone.
+ */
+import { MobileNetError } from '../errors.js';
+import { buildGraph, type Graph } from '../graph/build.js';
+import { createSpec, parseModelName } from '../spec/registry.js';
+import type { Arch, ModelOptions } from '../spec/types.js';
+import type { Tensor, NamedTensors } from '../tensor.js';
+import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
+import { parseTorchStateDict } from '../io/torch.js';
+import { looksLikeHdf5, parseKerasH5, type KerasWeights } from '../io/keras.js';
+import { parseOnnxModel, serializeOnnxModel } from '../io/onnx.js';
+import { importOnnx } from '../io/onnx-import.js';
+import { exportOnnx } from '../io/onnx-export.js';
+import { importWeights, nameMap, type WeightSource } from '../io/names.js';
+import { checkWeights, type Weights } from '../runtime/weights.js';
+import { presetConfig } from '../data/preprocess.js';
+import { defaultMetadata, metadataFromStrings, metadataToStrings, type ModelMetadata } from './metadata.js';
+
+export type WeightFormat = 'safetensors' | 'pth' | 'h5' | 'onnx';
+export const WEIGHT_FORMATS: readonly WeightFormat[] = ['safetensors', 'pth', 'h5', 'onnx'];
+
+export interface LoadedModel {
+  graph: Graph;
+  weights: Weights;
+  metadata: ModelMetadata;
+}
+
+export interface ReadModelOptions {
+  /** The format; detected from the bytes when absent. */
+  format?: WeightFormat;
+  /** For messages and for guessing the Keras input size from keras-applications' file names. */
+  fileName?: string;
+  /** The architecture (`mobilenet_v2`, `mobilenet_v1_0.25_128`); inferred from the weights when absent. */
+  model?: string;
+  /** Options for the architecture (resolution, convention, …). */
+  options?: ModelOptions;
+  /** false: a classifier of another size, or none, is skipped (transfer learning). Default true. */
+  strict?: boolean;
+}
+
+/** Detect a weights format from its first bytes (and the file name for ONNX, which has no magic). */
+export function detectFormat(bytes: Uint8Array, fileName = ''): WeightFormat {
+  if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) return 'pth';
+  if (looksLikeHdf5(bytes)) return 'h5';
+  if (bytes.length >= 9) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const headerLength = Number(view.getBigUint64(0, true));
+    if (headerLength > 1 && headerLength <= bytes.length - 8 && bytes[8] === 0x7b /* { */) return 'safetensors';
+  }
+  if (/\.onnx$/i.test(fileName)) return 'onnx';
+  if (/\.(pth|pt)$/i.test(fileName)) return 'pth';
+  if (/\.safetensors$/i.test(fileName)) return 'safetensors';
+  const what = fileName ? `${fileName}: ` : '';
+  throw new MobileNetError(
+    'INVALID_FORMAT',
+    `${what}not a recognized weights file (expected safetensors, PyTorch .pth (zip), Keras .h5 (HDF5) or ONNX (.onnx))`,
+  );
+}
+
+const ALPHA_CANDIDATES = [1.0, 0.75, 0.5, 0.35, 0.25, 1.3, 1.4];
+
+/** The classifier's output count as a file stores it, or undefined when the file has no head. */
+function fileClasses(tensors: NamedTensors, source: WeightSource, arch: Arch): number | undefined {
+  if (source === 'torch') return tensors.get('classifier.1.weight')?.shape[0];
+  const t = tensors.get(arch === 'mobilenet_v1' ? 'conv_preds/kernel' : 'predictions/kernel') ?? tensors.get('Logits/kernel');
+  return t?.shape[t.shape.length - 1];
+}
+
+function guessArch(tensors: NamedTensors, source: WeightSource): Arch {
+  const keys = [...tensors.keys()];
+  if (source === 'torch') {
+    if (keys.some((k) => /^features\.\d+\.conv\./.test(k))) return 'mobilenet_v2';
+    if (keys.some((k) => /^features\.\d+\.1\.0\.weight$/.test(k))) return 'mobilenet_v1';
+  } else {
+    if (keys.some((k) => k.startsWith('block_') || k.startsWith('Conv1/'))) return 'mobilenet_v2';
+    if (keys.some((k) => k.startsWith('conv_dw_'))) return 'mobilenet_v1';
+  }
+  throw new MobileNetError(
+    'INVALID_FORMAT',
+    `the ${source === 'torch' ? 'PyTorch' : 'Keras'} weights are not a MobileNetV1 or V2 layout mobilenet-ts knows (pass the model name if they are)`,
+  );
+}
+
+/** keras-applications file names carry the input size: …_0.35_96.h5, mobilenet_7_5_160_tf.h5. */
+function kerasResolutionFromName(fileName: string): number | undefined {
+  const m = /_(\d{2,3})(?:_tf)?(?:_no_top)?\.h5$/i.exec(fileName);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Build the graph for a file's tensors: the given model/options, with the classifier size taken
+ * from the file; without a model name, the architecture and α are inferred (the first α whose
+ * every shape fits).
+ */
+function graphForTensors(tensors: NamedTensors, source: WeightSource, options: ReadModelOptions, defaults: ModelOptions): { graph: Graph; model: string; modelOptions: ModelOptions } {
+  const arch = options.model ? parseModelName(options.model).arch : guessArch(tensors, source);
+  const classes = fileClasses(tensors, source, arch);
+  const base: ModelOptions = { ...defaults, ...options.options };
+  if (classes !== undefined && base.classes === undefined && options.strict !== false) base.classes = classes;
+  if (classes === undefined && base.includeTop === undefined && options.strict !== false) {
+    base.includeTop = false;
+    base.pooling = base.pooling ?? 'avg';
+  }
+  if (options.model) {
+    return { graph: buildGraph(createSpec(options.model, base)), model: options.model, modelOptions: base };
+  }
+  const alphas = base.alpha !== undefined ? [base.alpha] : ALPHA_CANDIDATES;
+  for (const alpha of alphas) {
+    const modelOptions = { ...base, alpha };
+    const graph = buildGraph(createSpec(arch, modelOptions));
+    const fits = nameMap(graph, source).every((e) => {
+      const t = tensors.get(e.external) ?? e.aliases?.map((a) => tensors.get(a)).find((x) => x);
+      return t ? t.shape.join() === e.externalShape.join() : e.param.startsWith('classifier.');
+    });
+    if (fits) return { graph, model: arch, modelOptions };
+  }
+  throw new MobileNetError(
+    'WEIGHTS_MISMATCH',
+    `could not infer the width multiplier of these ${arch} weights (tried α = ${alphas.join(', ')}); pass the model name and --alpha`,
+  );
+}
+
+function kerasTensors(k: KerasWeights): NamedTensors {
+  const out: NamedTensors = new Map();
+  for (const layer of k.layers) {
+    for (const w of layer.weights) {
+      const base = w.name.split('/').pop()!.replace(/:\d+$/, '');
+      out.set(`${layer.name}/${base}`, w.tensor);
+    }
+  }
+  return out;
+}
+
+export async function readModel(bytes: Uint8Array, options: ReadModelOptions = {}): Promise<LoadedModel> {
+  const fileName = options.fileName ?? '';
+  const where = fileName || 'weights';
+  const format = options.format ?? detectFormat(bytes, fileName);
+  switch (format) {
+    case 'safetensors': {
+      const { tensors, metadata } = parseSafetensors(bytes);
+      const meta = metadataFromStrings(metadata, where);
+      if (!meta && !options.model) {
+        throw new MobileNetError('INVALID_FORMAT', `${where}: safetensors without mobilenet-ts metadata; pass the model name (e.g. --model mobilenet_v2)`);
+      }
+      const model = options.model ?? meta!.model;
+      const modelOptions = { ...(meta?.options ?? {}), ...options.options };
+      const graph = buildGraph(createSpec(model, modelOptions));
+      const { weights } = checkWeights(graph, tensors, { strict: options.strict ?? true, source: where });
+      return { graph, weights, metadata: meta ? { ...meta, options: modelOptions } : defaultMetadata(graph.spec!, model, modelOptions, fileName || undefined) };
+    }
+    case 'pth':
+    case 'h5': {
+      const source: WeightSource = format === 'pth' ? 'torch' : 'keras';
+      const tensors = format === 'pth' ? parseTorchStateDict(bytes) : kerasTensors(await parseKerasH5(bytes));
+      const defaults: ModelOptions = { convention: source === 'torch' ? 'torchvision' : 'keras' };
+      const resolution = source === 'keras' && !options.options?.resolution ? kerasResolutionFromName(fileName) : undefined;
+      if (resolution !== undefined && !(options.model && parseModelName(options.model).resolution)) defaults.resolution = resolution;
+      const { graph, model, modelOptions } = graphForTensors(tensors, source, options, defaults);
+      const weights = importWeights(graph, source, tensors, { strict: options.strict ?? true, source: where });
+      const { weights: checked } = checkWeights(graph, weights, { strict: options.strict ?? true, source: where });
+      return { graph, weights: checked, metadata: defaultMetadata(graph.spec!, model, modelOptions, fileName || undefined) };
+    }
+    case 'onnx': {
+      const onnx = parseOnnxModel(bytes);
+      const meta = metadataFromStrings(onnx.metadata, where);
+      const { graph, weights } = importOnnx(onnx);
+      const [h, w] = graph.input.shape as [number, number, number];
+      const classes = graph.outputs.logits ? graph.nodes.find((n) => n.name === graph.outputs.logits)!.shape[0]! : 0;
+      const metadata: ModelMetadata = meta ?? {
+        model: 'onnx',
+        options: {},
+        // An ONNX file does not say how it wants its input; torchvision's exports are the common case.
+        preprocess: presetConfig('torchvision', h, w),
+        labels: classes === 1000 ? [...(await import('../data/imagenet.js')).IMAGENET_LABELS] : [],
+      };
+      if (fileName) metadata.source = fileName;
+      return { graph, weights, metadata };
+    }
+  }
+}
+
+/** Our native format: safetensors with the metadata that rebuilds the model. */
+export function writeSafetensorsModel(model: LoadedModel): Uint8Array {
+  if (!model.graph.spec) throw new MobileNetError('UNSUPPORTED', `${model.graph.name} was imported from ONNX and has no architecture spec; export it to ONNX instead`);
+  const tensors: NamedTensors = new Map<string, Tensor>(model.weights);
+  return serializeSafetensors(tensors, metadataToStrings(model.metadata));
+}
+
+export function writeOnnxModel(model: LoadedModel): Uint8Array {
+  const metadata = model.graph.spec ? metadataToStrings(model.metadata) : {};
+  return serializeOnnxModel(exportOnnx(model.graph, model.weights, { metadata }));
+}

@@ -1,0 +1,83 @@
+/**
+ * What travels with the weights so that a file alone is enough to run: the architecture and its
+ * options, the preprocessing, the labels. Stored as JSON strings in safetensors' `__metadata__`
+ * and ONNX's metadata_props under `mobilenet.*` keys.
+ */
+import { MobileNetError } from '../errors.js';
+import { PREPROCESS_PRESETS, presetConfig, validatePreprocessConfig, type PreprocessConfig, type PreprocessPreset } from '../data/preprocess.js';
+import { imagenetLabelsFor } from '../data/imagenet.js';
+import type { Convention, ModelOptions, ModelSpec } from '../spec/types.js';
+
+export const METADATA_VERSION = '1';
+
+export interface ModelMetadata {
+  /** A model name the registry understands (`mobilenet_v2`, `mobilenet_v1_0.25_128`). */
+  model: string;
+  /** The options that, with `model`, rebuild the exact graph. */
+  options: ModelOptions;
+  preprocess: PreprocessConfig;
+  /** One per class; empty when unknown. */
+  labels: string[];
+  /** Where the weights came from (a file name, a registry id). */
+  source?: string;
+}
+
+/** The preprocessing each convention's published weights expect. */
+export function defaultPreset(convention: Convention): PreprocessPreset {
+  return convention === 'torchvision' ? 'torchvision' : 'keras';
+}
+
+export function defaultMetadata(spec: ModelSpec, model: string, options: ModelOptions, source?: string): ModelMetadata {
+  const meta: ModelMetadata = {
+    model,
+    options,
+    preprocess: presetConfig(defaultPreset(spec.convention), spec.height, spec.width),
+    labels: spec.includeTop ? [...(imagenetLabelsFor(spec.classes) ?? [])] : [],
+  };
+  if (source !== undefined) meta.source = source;
+  return meta;
+}
+
+export function metadataToStrings(meta: ModelMetadata): Record<string, string> {
+  const out: Record<string, string> = {
+    'mobilenet.version': METADATA_VERSION,
+    'mobilenet.model': meta.model,
+    'mobilenet.options': JSON.stringify(meta.options),
+    'mobilenet.preprocess': JSON.stringify(meta.preprocess),
+    'mobilenet.labels': JSON.stringify(meta.labels),
+  };
+  if (meta.source !== undefined) out['mobilenet.source'] = meta.source;
+  return out;
+}
+
+function parseJson(key: string, text: string | undefined, where: string): unknown {
+  if (text === undefined) throw new MobileNetError('INVALID_FORMAT', `${where}: metadata has no '${key}'`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new MobileNetError('INVALID_FORMAT', `${where}: metadata '${key}' is not valid JSON`);
+  }
+}
+
+/** Read `mobilenet.*` metadata; undefined when the file carries none (not written by mobilenet-ts). */
+export function metadataFromStrings(strings: Record<string, string>, where: string): ModelMetadata | undefined {
+  if (strings['mobilenet.model'] === undefined) return undefined;
+  const version = strings['mobilenet.version'];
+  if (version !== METADATA_VERSION) {
+    throw new MobileNetError('UNSUPPORTED', `${where}: metadata version ${version ?? 'missing'}, this mobilenet-ts reads version ${METADATA_VERSION}`);
+  }
+  const options = parseJson('mobilenet.options', strings['mobilenet.options'], where);
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new MobileNetError('INVALID_FORMAT', `${where}: metadata 'mobilenet.options' must be a JSON object`);
+  }
+  const pre = parseJson('mobilenet.preprocess', strings['mobilenet.preprocess'], where);
+  const preprocess = typeof pre === 'string' && (PREPROCESS_PRESETS as readonly string[]).includes(pre) ? undefined : validatePreprocessConfig(pre);
+  const labels = strings['mobilenet.labels'] === undefined ? [] : parseJson('mobilenet.labels', strings['mobilenet.labels'], where);
+  if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) {
+    throw new MobileNetError('INVALID_FORMAT', `${where}: metadata 'mobilenet.labels' must be a JSON array of strings`);
+  }
+  if (!preprocess) throw new MobileNetError('INVALID_FORMAT', `${where}: metadata 'mobilenet.preprocess' must be a preprocessing config object`);
+  const meta: ModelMetadata = { model: strings['mobilenet.model']!, options: options as ModelOptions, preprocess, labels };
+  if (strings['mobilenet.source'] !== undefined) meta.source = strings['mobilenet.source'];
+  return meta;
+}
