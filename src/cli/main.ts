@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerModels } from './commands/models.js';
 import { registerSummary } from './commands/summary.js';
+import { registerInference } from './commands/inference.js';
 import { EXIT_USAGE, reportError } from './errors.js';
 
 function packageVersion(): string {
@@ -26,6 +27,7 @@ export function createProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'mobilenet: ')) });
   registerSummary(program);
   registerModels(program);
+  registerInference(program);
   for (const command of program.commands) command.exitOverride().configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'mobilenet: ')) });
   return program;
 }

@@ -247,7 +247,7 @@ export function importWeights(graph: Graph, source: WeightSource, tensors: Map<s
   }
   const unexpected = [...tensors.keys()].filter((k) => !used.has(k) && !ignorable(source, k));
   const problems: string[] = [];
-  const list = (items: string[]) => (items.length > 10 ? [...items.slice(0, 10), `… and ${items.length - 10} more`] : items).join(', ');
+  const list = (items: string[]) => (items.length > 6 ? [...items.slice(0, 6), `… and ${items.length - 6} more`] : items).join(', ');
   if (missing.length) problems.push(`missing ${missing.length}: ${list(missing)}`);
   if (wrong.length) problems.push(`wrong shape ${wrong.length}: ${list(wrong)}`);
   if (strict && unexpected.length) problems.push(`unexpected ${unexpected.length}: ${list(unexpected)}`);

@@ -104,18 +104,25 @@ function graphForTensors(tensors: NamedTensors, source: WeightSource, options: R
     base.includeTop = false;
     base.pooling = base.pooling ?? 'avg';
   }
-  if (options.model) {
+  const named = options.model ? parseModelName(options.model) : undefined;
+  if (options.model && (named!.alpha !== undefined || base.alpha !== undefined)) {
     return { graph: buildGraph(createSpec(options.model, base)), model: options.model, modelOptions: base };
   }
-  const alphas = base.alpha !== undefined ? [base.alpha] : ALPHA_CANDIDATES;
+  // No α given: the first candidate whose every shape fits the file.
+  const model = options.model ?? arch;
+  const alphas = ALPHA_CANDIDATES;
   for (const alpha of alphas) {
     const modelOptions = { ...base, alpha };
-    const graph = buildGraph(createSpec(arch, modelOptions));
+    const graph = buildGraph(createSpec(model, modelOptions));
     const fits = nameMap(graph, source).every((e) => {
       const t = tensors.get(e.external) ?? e.aliases?.map((a) => tensors.get(a)).find((x) => x);
       return t ? t.shape.join() === e.externalShape.join() : e.param.startsWith('classifier.');
     });
-    if (fits) return { graph, model: arch, modelOptions };
+    if (fits) return { graph, model, modelOptions };
+  }
+  if (options.model) {
+    // Let the strict import report exactly what does not fit the architecture asked for.
+    return { graph: buildGraph(createSpec(options.model, base)), model: options.model, modelOptions: base };
   }
   throw new MobileNetError(
     'WEIGHTS_MISMATCH',

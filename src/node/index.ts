@@ -1,0 +1,7 @@
+/**
+ * mobilenet-ts for Node (`mobilenet-ts/node`): files, images and downloads on top of the
+ * browser-safe core in `mobilenet-ts`.
+ */
+export { loadModel, loadImages, classifyImages, embedImages, type LoadModelOptions } from './model.js';
+export { decodeImage, loadImageTensor, type DecodedImage } from './image.js';
+export { readFileBytes, writeFileAtomic } from './fs.js';

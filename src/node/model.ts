@@ -1,0 +1,84 @@
+/**
+ * The common case in one call, for Node: load a model from a file, or from a name plus a weights
+ * file, then classify or embed image files.
+ *
+ *   const model = await loadModel('mobilenet_v2.safetensors');
+ *   const [top] = await classifyImages(model, ['cat.jpg']);   // [{ label, index, score }, …]
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { MobileNetError } from '../errors.js';
+import { MobileNet, type Classification } from '../model/mobilenet.js';
+import { readModel, type WeightFormat } from '../model/load.js';
+import type { Backend } from '../runtime/session.js';
+import type { ModelOptions } from '../spec/types.js';
+import type { Tensor } from '../tensor.js';
+import { loadImageTensor } from './image.js';
+import { readFileBytes } from './fs.js';
+
+export interface LoadModelOptions {
+  /** A weights file for a model given by name. */
+  weights?: string;
+  /** The format of the weights; detected when absent. */
+  format?: WeightFormat;
+  /** Architecture options (resolution, convention, alpha, classes, …). */
+  options?: ModelOptions;
+  /** false: load a backbone whose classifier differs or is absent. Default true. */
+  strict?: boolean;
+  backend?: Backend;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return existsSync(path) && statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `source` is a weights file (safetensors or ONNX carry everything; .pth and .h5 are inferred), or
+ * a model name with `options.weights` naming the file.
+ */
+export async function loadModel(source: string, options: LoadModelOptions = {}): Promise<MobileNet> {
+  let file: string;
+  let model: string | undefined;
+  if (options.weights !== undefined) {
+    file = options.weights;
+    model = source;
+  } else if (isFile(source)) {
+    file = source;
+  } else {
+    throw new MobileNetError(
+      'INVALID_ARGUMENT',
+      `'${source}' is not a file; give a weights file (.safetensors, .pth, .h5, .onnx), or a model name with weights (--weights file)`,
+    );
+  }
+  const bytes = readFileBytes(file);
+  const read: Parameters<typeof readModel>[1] = { fileName: basename(file), strict: options.strict ?? true };
+  if (model !== undefined) read.model = model;
+  if (options.options) read.options = options.options;
+  if (options.format) read.format = options.format;
+  const loaded = await readModel(bytes, read);
+  return new MobileNet(loaded, { backend: options.backend ?? 'ref' });
+}
+
+/** Decode and preprocess image files with the model's own preprocessing: (N, H, W, 3). */
+export async function loadImages(model: MobileNet, paths: readonly string[]): Promise<Float32Array> {
+  const [h, w] = model.inputShape as [number, number, number];
+  const per = h * w * 3;
+  const batch = new Float32Array(paths.length * per);
+  for (let i = 0; i < paths.length; i++) {
+    const config = { ...model.metadata.preprocess, crop: { height: h, width: w } };
+    await loadImageTensor(paths[i]!, config, { out: batch.subarray(i * per, (i + 1) * per) });
+  }
+  return batch;
+}
+
+export async function classifyImages(model: MobileNet, paths: readonly string[], topK = 5): Promise<Classification[][]> {
+  return model.classify(await loadImages(model, paths), topK);
+}
+
+export async function embedImages(model: MobileNet, paths: readonly string[]): Promise<Tensor<'float32'>> {
+  return model.embed(await loadImages(model, paths));
+}
