@@ -15,7 +15,7 @@ import { parseOnnxModel, serializeOnnxModel } from '../io/onnx.js';
 import { importOnnx } from '../io/onnx-import.js';
 import { exportOnnx } from '../io/onnx-export.js';
 import { importWeights, nameMap, type WeightSource } from '../io/names.js';
-import { checkWeights, type Weights } from '../runtime/weights.js';
+import { checkWeights, graphParams, initWeights, type Weights } from '../runtime/weights.js';
 import { presetConfig } from '../data/preprocess.js';
 import { defaultMetadata, metadataFromStrings, metadataToStrings, type ModelMetadata } from './metadata.js';
 
@@ -155,7 +155,8 @@ export async function readModel(bytes: Uint8Array, options: ReadModelOptions = {
       const model = options.model ?? meta!.model;
       const modelOptions = { ...(meta?.options ?? {}), ...options.options };
       const graph = buildGraph(createSpec(model, modelOptions));
-      const { weights } = checkWeights(graph, tensors, { strict: options.strict ?? true, source: where });
+      const { weights: loaded } = checkWeights(graph, tensors, { strict: options.strict ?? true, source: where });
+      const weights = withFreshHead(graph, loaded);
       return { graph, weights, metadata: meta ? { ...meta, options: modelOptions } : defaultMetadata(graph.spec!, model, modelOptions, fileName || undefined) };
     }
     case 'pth':
@@ -166,8 +167,8 @@ export async function readModel(bytes: Uint8Array, options: ReadModelOptions = {
       const resolution = source === 'keras' && !options.options?.resolution ? kerasResolutionFromName(fileName) : undefined;
       if (resolution !== undefined && !(options.model && parseModelName(options.model).resolution)) defaults.resolution = resolution;
       const { graph, model, modelOptions } = graphForTensors(tensors, source, options, defaults);
-      const weights = importWeights(graph, source, tensors, { strict: options.strict ?? true, source: where });
-      const { weights: checked } = checkWeights(graph, weights, { strict: options.strict ?? true, source: where });
+      const weights = withFreshHead(graph, importWeights(graph, source, tensors, { strict: options.strict ?? true, source: where }));
+      const { weights: checked } = checkWeights(graph, weights, { source: where });
       return { graph, weights: checked, metadata: defaultMetadata(graph.spec!, model, modelOptions, fileName || undefined) };
     }
     case 'onnx': {
@@ -187,6 +188,18 @@ export async function readModel(bytes: Uint8Array, options: ReadModelOptions = {
       return { graph, weights, metadata };
     }
   }
+}
+
+/**
+ * Under strict: false a classifier that did not fit was skipped: give it fresh weights (the
+ * torchvision initialization) so that the model runs and can be fine-tuned.
+ */
+function withFreshHead(graph: Graph, weights: Map<string, Tensor<'float32'>>): Map<string, Tensor<'float32'>> {
+  const missing = graphParams(graph).filter((p) => !weights.has(p.name));
+  if (missing.length === 0) return weights;
+  const fresh = initWeights(graph, { seed: 0 });
+  for (const p of missing) if (p.name.startsWith('classifier.')) weights.set(p.name, fresh.get(p.name)!);
+  return weights;
 }
 
 /** Our native format: safetensors with the metadata that rebuilds the model. */
