@@ -12,6 +12,7 @@ For every decodable image it writes
                            applied to Image.open(path).convert('RGB') (what torchvision's ImageFolder
                            loader does: alpha dropped, grayscale replicated).
 and manifest.json with the PIL-decoded pixel hash, the resize/crop geometry and versions.
+normalize_torchvision.npy / normalize_keras.npy hold the normalization of every 8-bit value.
 For one image it also writes PIL's plain resizes to 96×96 (uint8, (96, 96, 3)) with BILINEAR and
 NEAREST: what the keras/tfjs presets and Keras' load_img(target_size=(96, 96)) produce before scaling.
 """
@@ -148,6 +149,19 @@ def main() -> None:
         "source": os.path.basename(images[1]),
         "size": {"height": 96, "width": 96},
         "files": {"bilinear": "scene_300x200.pil_bilinear_96.npy", "nearest": "scene_300x200.pil_nearest_96.npy"},
+    }
+
+    # The normalization of every 8-bit value, computed by torchvision and by Keras' preprocess_input.
+    ramp = np.tile(np.arange(256, dtype=np.uint8)[None, :, None], (1, 1, 3))  # (1, 256, 3) HWC
+    tv = transforms.Normalize(MEAN, STD)(transforms.ToTensor()(ramp))  # (3, 1, 256)
+    np.save(os.path.join(OUT, "normalize_torchvision.npy"), tv.numpy().reshape(3, 256).astype(np.float32))
+    keras = np.arange(256, dtype=np.float32)
+    keras /= 127.5  # keras.applications.imagenet_utils, mode 'tf' (MobileNet, MobileNetV2)
+    keras -= 1.0
+    np.save(os.path.join(OUT, "normalize_keras.npy"), keras)
+    manifest["normalize"] = {
+        "torchvision": "normalize_torchvision.npy: (3, 256) float32, Normalize(mean, std)(ToTensor()(x)) for x = 0..255",
+        "keras": "normalize_keras.npy: (256,) float32, x /= 127.5; x -= 1. (float32) for x = 0..255",
     }
 
     # Files that are not decodable images.

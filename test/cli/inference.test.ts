@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseNpy } from '../../src/io/npy.js';
+import { toFloat32 } from '../../src/tensor.js';
+import { fixturePath, maxAbsDiff } from '../helpers.js';
+import { runCli } from './cli-helpers.js';
+
+const P = (name: string) => fixturePath('parity', name);
+const npy = (path: string) => toFloat32(parseNpy(new Uint8Array(readFileSync(path))));
+
+test('predict: torchvision .pth with an NCHW input gives torch’s logits', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mobilenet-cli-'));
+  const out = join(dir, 'y.npy');
+  const r = runCli(['predict', 'mobilenet_v2', '--weights', P('tv_v2_035.pth'), '--input', P('tv_v2_035_input_nchw.npy'), '--layout', 'nchw', '--output', out]);
+  assert.equal(r.status, 0, r.stderr);
+  const { max } = maxAbsDiff(npy(out), npy(P('tv_v2_035_logits.npy')));
+  assert.ok(max <= 1e-4, `max abs diff ${max}`);
+  assert.deepEqual(parseNpy(new Uint8Array(readFileSync(out))).shape, [2, 10]);
+});
+
+test('convert .pth → .safetensors and .h5 → .onnx, then predict from the converted files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mobilenet-cli-'));
+  const st = join(dir, 'tv.safetensors');
+  assert.equal(runCli(['convert', P('tv_v2_035.pth'), st, '--resolution', '64']).status, 0);
+  const y1 = join(dir, 'y1.npy');
+  const r1 = runCli(['predict', st, '--input', P('tv_v2_035_input_nchw.npy'), '--layout', 'nchw', '--output', y1]);
+  assert.equal(r1.status, 0, r1.stderr);
+  assert.ok(maxAbsDiff(npy(y1), npy(P('tv_v2_035_logits.npy'))).max <= 1e-4);
+
+  const onnx = join(dir, 'k.onnx');
+  const c = runCli(['convert', P('keras_v1_025.h5'), onnx, '--resolution', '65']);
+  assert.equal(c.status, 0, c.stderr);
+  const y2 = join(dir, 'y2.npy');
+  const r2 = runCli(['predict', onnx, '--input', P('keras_v1_025_input_nhwc.npy'), '--output', y2]);
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.ok(maxAbsDiff(npy(y2), npy(P('keras_v1_025_logits.npy'))).max <= 1e-4);
+  assert.deepEqual(readdirSync(dir).sort(), ['k.onnx', 'tv.safetensors', 'y1.npy', 'y2.npy'], 'no temp files left behind');
+});
+
+test('bad input: exit 2, one line naming the problem, no output file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mobilenet-cli-'));
+  const out = join(dir, 'y.npy');
+  const notNpy = join(dir, 'x.npy');
+  writeFileSync(notNpy, 'definitely not numpy');
+  const truncated = join(dir, 'cut.pth');
+  writeFileSync(truncated, readFileSync(P('tv_v2_035.pth')).subarray(0, 5000));
+  const cases: Array<[string[], RegExp]> = [
+    [['predict', 'mobilenet_v2', '--weights', P('tv_v2_035.pth'), '--input', P('tv_v2_035_input_nchw.npy'), '--output', out], /expected \(N, H, W, 3\) for --layout nhwc, found \(2, 3, 64, 64\)/],
+    [['predict', 'mobilenet_v2', '--weights', P('tv_v2_035.pth'), '--input', notNpy, '--output', out], /npy/i],
+    [['predict', 'mobilenet_v2', '--weights', truncated, '--input', P('tv_v2_035_input_nchw.npy'), '--layout', 'nchw', '--output', out], /zip|truncated|corrupt/i],
+    [['predict', 'mobilenet_v2', '--weights', join(dir, 'missing.pth'), '--input', P('tv_v2_035_input_nchw.npy'), '--layout', 'nchw', '--output', out], /cannot read .*missing\.pth: no such file/],
+    [['predict', 'mobilenet_v2_1.0_224', '--weights', P('tv_v2_035.pth'), '--input', P('tv_v2_035_input_nchw.npy'), '--layout', 'nchw', '--output', out], /do not fit mobilenet_v2_1\.0_224/],
+    [['predict', 'mobilenet_v2', '--weights', P('tv_v2_035.pth'), '--input', P('tv_v2_035_input_nchw.npy'), '--layout', 'nhcw', '--output', out], /--layout must be one of nhwc, nchw, got 'nhcw'/],
+    [['convert', P('tv_v2_035.pth'), join(dir, 'out.pth')], /output must end in \.safetensors or \.onnx/],
+    [['classify', P('tv_v2_035_logits.npy'), '--model', P('tv_v2_035.pth'), '--resolution', '64'], /not an image/],
+  ];
+  for (const [args, message] of cases) {
+    const r = runCli(args);
+    assert.equal(r.status, 2, `${args.join(' ')}\n${r.stderr}`);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, message);
+    assert.equal(existsSync(out), false, 'no output written');
+  }
+  assert.deepEqual(readdirSync(dir).sort(), ['cut.pth', 'x.npy']);
+});
