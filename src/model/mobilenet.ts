@@ -29,11 +29,16 @@ export class MobileNet {
   readonly metadata: ModelMetadata;
   readonly session: InferenceSession;
 
-  constructor(loaded: LoadedModel, options: MobileNetOptions = {}) {
+  private constructor(loaded: LoadedModel, session: InferenceSession) {
     this.graph = loaded.graph;
     this.weights = loaded.weights;
     this.metadata = loaded.metadata;
-    this.session = InferenceSession.create(loaded.graph, loaded.weights, { backend: options.backend ?? 'ref' });
+    this.session = session;
+  }
+
+  static async create(loaded: LoadedModel, options: MobileNetOptions = {}): Promise<MobileNet> {
+    const session = await InferenceSession.create(loaded.graph, loaded.weights, { backend: options.backend ?? 'ref' });
+    return new MobileNet(loaded, session);
   }
 
   /** Per-example input shape (H, W, 3). */

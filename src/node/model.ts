@@ -60,7 +60,7 @@ export async function loadModel(source: string, options: LoadModelOptions = {}):
   if (options.options) read.options = options.options;
   if (options.format) read.format = options.format;
   const loaded = await readModel(bytes, read);
-  return new MobileNet(loaded, { backend: options.backend ?? 'ref' });
+  return MobileNet.create(loaded, { backend: options.backend ?? 'ref' });
 }
 
 /** Decode and preprocess image files with the model's own preprocessing: (N, H, W, 3). */

@@ -61,7 +61,7 @@ export class InferenceSession {
     this.inputShape = graph.input.shape;
   }
 
-  static create(graph: Graph, weights: NamedTensors | Weights, options: SessionOptions = {}): InferenceSession {
+  static async create(graph: Graph, weights: NamedTensors | Weights, options: SessionOptions = {}): Promise<InferenceSession> {
     const backend = options.backend ?? 'ref';
     if (!BACKENDS.includes(backend)) {
       throw new MobileNetError('INVALID_ARGUMENT', `backend must be one of ${BACKENDS.join(', ')}, got '${String(backend)}'`);

@@ -33,14 +33,14 @@ test('format detection from the bytes', () => {
 });
 
 test('safetensors round trip keeps the weights, the architecture options and the metadata', async () => {
-  const original = new MobileNet(await readModel(parity('tv_v2_035.pth'), { fileName: 'tv_v2_035.pth', options: { resolution: 64 } }));
+  const original = await MobileNet.create(await readModel(parity('tv_v2_035.pth'), { fileName: 'tv_v2_035.pth', options: { resolution: 64 } }));
   const bytes = original.toSafetensors();
   const loaded = await readModel(bytes, { fileName: 'model.safetensors' });
   assert.equal(loaded.graph.name, 'mobilenet_v2_0.35_64');
   assert.deepEqual(loaded.metadata.preprocess, original.metadata.preprocess);
   assert.equal(loaded.metadata.preprocess.preset, 'torchvision');
   assert.equal(loaded.metadata.model, 'mobilenet_v2');
-  const copy = new MobileNet(loaded);
+  const copy = await MobileNet.create(loaded);
   const x = randomInput(copy.inputShape, 2, 7);
   assert.equal(maxAbsDiff(copy.run(x).logits!.data, original.run(x).logits!.data).max, 0);
 });
@@ -49,7 +49,7 @@ test('a 1000-class model carries the ImageNet labels and the preprocessing of it
   const graph = buildGraph(createSpec('mobilenet_v1_0.25_128', { convention: 'keras' }));
   const weights = initWeights(graph, { seed: 1 });
   const { defaultMetadata } = await import('../../src/model/metadata.js');
-  const model = new MobileNet({ graph, weights, metadata: defaultMetadata(graph.spec!, 'mobilenet_v1_0.25_128', { convention: 'keras' }) });
+  const model = await MobileNet.create({ graph, weights, metadata: defaultMetadata(graph.spec!, 'mobilenet_v1_0.25_128', { convention: 'keras' }) });
   const back = await readModel(model.toSafetensors());
   assert.equal(back.metadata.labels.length, 1000);
   assert.equal(back.metadata.labels[0], 'tench');
@@ -65,9 +65,9 @@ test('strict: false keeps the backbone and gives a differently sized head fresh 
   for (const [name, t] of transfer.weights) {
     if (!name.startsWith('classifier.')) assert.equal(maxAbsDiff(t.data, tv.weights.get(name)!.data).max, 0, name);
   }
-  const model = new MobileNet(transfer);
+  const model = await MobileNet.create(transfer);
   const x = randomInput(model.inputShape, 1, 3);
-  const tvEmbedding = new MobileNet(tv).embed(x);
+  const tvEmbedding = (await MobileNet.create(tv)).embed(x);
   assert.equal(maxAbsDiff(model.embed(x).data, tvEmbedding.data).max, 0);
   // Strict loading reports the head mismatch instead.
   await rejects(
@@ -109,7 +109,7 @@ test('a pickle naming a forbidden global is refused before anything runs', async
 });
 
 test('an input of the wrong shape is refused with expected vs found', async () => {
-  const model = new MobileNet(await readModel(parity('tv_v1_025.pth'), { options: { resolution: 64 } }));
+  const model = await MobileNet.create(await readModel(parity('tv_v1_025.pth'), { options: { resolution: 64 } }));
   assert.throws(() => model.run(new Float32Array(64 * 64 * 3 + 1)), /not a whole number of \[64, 64, 3\] examples/);
   assert.throws(() => model.run(new Float32Array(0)), /SHAPE|examples/);
   const x = toFloat32(parseNpy(parity('tv_v1_025_input_nchw.npy')));

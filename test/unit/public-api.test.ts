@@ -4,28 +4,51 @@ import assert from 'node:assert/strict';
 import * as api from '../../src/index.js';
 
 const EXPECTED_EXPORTS = [
+  'BACKENDS',
   'CONVENTIONS',
+  'IMAGENET_LABELS',
+  'InferenceSession',
   'LAYER_TYPE_LABELS',
+  'MobileNet',
   'MobileNetError',
   'OUTPUT_STRIDES',
   'PADDING_RULES',
+  'PREPROCESS_PRESETS',
   'V1_BODY',
   'V2_TABLE',
+  'WEIGHT_FORMATS',
   'buildGraph',
   'buildSpec',
   'createSpec',
+  'detectFormat',
+  'foldBatchNorm',
   'graphCost',
+  'initWeights',
   'listModels',
   'makeDivisible',
   'mobilenetV1Spec',
   'mobilenetV2Spec',
   'nodeParams',
   'parseModelName',
+  'parseNpy',
+  'parseSafetensors',
+  'permute',
+  'presetConfig',
+  'readModel',
   'separableComparison',
+  'serializeNpy',
+  'serializeSafetensors',
   'summarize',
   'summarizeGraph',
 ];
 
+const EXPECTED_NODE_EXPORTS = ['classifyImages', 'decodeImage', 'embedImages', 'loadImageTensor', 'loadImages', 'loadModel', 'readFileBytes', 'writeFileAtomic'];
+
 test('public API export list', () => {
   assert.deepEqual(Object.keys(api).sort(), EXPECTED_EXPORTS);
+});
+
+test('the Node entry point (mobilenet-ts/node) export list', async () => {
+  const node = await import('../../src/node/index.js');
+  assert.deepEqual(Object.keys(node).sort(), EXPECTED_NODE_EXPORTS);
 });
