@@ -35,7 +35,10 @@ export interface DownloadOptions {
   fetchImpl?: FetchLike;
   /** Cancels the download; the temporary file is removed. */
   signal?: AbortSignal;
-  /** Delete the temporary file and stop on SIGINT/SIGTERM, then re-raise the signal. Default true. */
+  /**
+   * On SIGINT/SIGTERM: stop, delete the temporary file, then re-raise the signal if no other
+   * listener handles it (so Ctrl-C still ends the process). Default true.
+   */
   handleSignals?: boolean;
 }
 
@@ -210,7 +213,7 @@ export async function downloadFile(target: DownloadTarget, options: DownloadOpti
 
     const digest = hash.digest('hex');
     if (expectedBytes !== undefined && bytes !== expectedBytes) {
-      throw networkError(target, `received ${bytes} bytes, expected ${expectedBytes} (the transfer was cut short)`);
+      throw networkError(target, `received ${bytes} bytes, expected ${expectedBytes} (${bytes < expectedBytes ? 'the transfer was cut short' : 'more data than announced'})`);
     }
     if (target.size !== undefined && bytes !== target.size) {
       throw networkError(target, `the file has ${bytes} bytes, expected ${target.size}`);
@@ -238,9 +241,10 @@ export async function downloadFile(target: DownloadTarget, options: DownloadOpti
     if (handleSignals) {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
-      // The user asked the process to stop: after cleaning up, let the signal take its course
-      // (the default action ends the process unless the application listens for it).
-      if (interruptedBy) process.kill(process.pid, interruptedBy);
+      // The user asked the process to stop. When nobody else listens for the signal, Node's default
+      // action (ending the process) was only held back by our listener: re-raise it now that the
+      // temporary file is gone. An application with its own listener has already been told.
+      if (interruptedBy && process.listenerCount(interruptedBy) === 0) process.kill(process.pid, interruptedBy);
     }
   }
 }
