@@ -53,3 +53,4 @@ export { parseSafetensors, serializeSafetensors } from './io/safetensors.js';
 export { permute } from './io/layout.js';
 export { presetConfig, PREPROCESS_PRESETS, type PreprocessConfig, type PreprocessPreset } from './data/preprocess.js';
 export { IMAGENET_LABELS } from './data/imagenet.js';
+export { listPretrained, findPretrained, type PretrainedEntry } from './io/pretrained.js';

@@ -47,6 +47,8 @@ export interface FetchPretrainedOptions extends DownloadOptions {
   cacheDir?: string;
   /** Download again even when a verified file is cached. */
   force?: boolean;
+  /** Never touch the network: a file not in the cache is an error. Default: $MOBILENET_OFFLINE is set. */
+  offline?: boolean;
 }
 
 export interface DownloadTarget extends ExpectedHash {
@@ -280,6 +282,8 @@ export async function fetchPretrained(entry: PretrainedEntry, options: FetchPret
     if (sizeOk && (digest === undefined || digestMatches(digest, target))) return path;
     staleNote = digest !== undefined ? ` (the cached file has sha256 ${digest}, expected ${known!})` : ' (the cached file has the wrong size)';
   }
+  const offline = options.offline ?? (process.env['MOBILENET_OFFLINE'] !== undefined && process.env['MOBILENET_OFFLINE'] !== '0');
+  if (offline) throw networkError(target, `offline (MOBILENET_OFFLINE is set) and not in the cache${staleNote}`);
   try {
     return (await downloadFile(target, options)).path;
   } catch (error) {

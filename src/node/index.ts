@@ -5,3 +5,5 @@
 export { loadModel, loadImages, classifyImages, embedImages, type LoadModelOptions } from './model.js';
 export { decodeImage, loadImageTensor, type DecodedImage } from './image.js';
 export { readFileBytes, writeFileAtomic } from './fs.js';
+export { fetchPretrained, downloadFile, type FetchPretrainedOptions } from './download.js';
+export { defaultCacheDir, cachedWeightsPath } from './cache.js';

@@ -15,10 +15,17 @@ import type { ModelOptions } from '../spec/types.js';
 import type { Tensor } from '../tensor.js';
 import { loadImageTensor } from './image.js';
 import { readFileBytes } from './fs.js';
+import { fetchPretrained } from './download.js';
+import { findPretrained, pretrainedPreprocessConfig } from '../io/pretrained.js';
+import { IMAGENET_LABELS, labelsWithBackground } from '../data/imagenet.js';
 
 export interface LoadModelOptions {
   /** A weights file for a model given by name. */
   weights?: string;
+  /** Where published weights are cached (default $MOBILENET_CACHE, $XDG_CACHE_HOME/mobilenet-ts, ~/.cache/mobilenet-ts). */
+  cacheDir?: string;
+  /** Show a progress bar while downloading published weights (on a terminal). Default true. */
+  progress?: boolean;
   /** The format of the weights; detected when absent. */
   format?: WeightFormat;
   /** Architecture options (resolution, convention, alpha, classes, …). */
@@ -49,10 +56,7 @@ export async function loadModel(source: string, options: LoadModelOptions = {}):
   } else if (isFile(source)) {
     file = source;
   } else {
-    throw new MobileNetError(
-      'INVALID_ARGUMENT',
-      `'${source}' is not a file; give a weights file (.safetensors, .pth, .h5, .onnx), or a model name with weights (--weights file)`,
-    );
+    return loadPretrained(source, options);
   }
   const bytes = readFileBytes(file);
   const read: Parameters<typeof readModel>[1] = { fileName: basename(file), strict: options.strict ?? true };
@@ -60,6 +64,39 @@ export async function loadModel(source: string, options: LoadModelOptions = {}):
   if (options.options) read.options = options.options;
   if (options.format) read.format = options.format;
   const loaded = await readModel(bytes, read);
+  return MobileNet.create(loaded, { backend: options.backend ?? 'ref' });
+}
+
+/**
+ * Published weights by registry id or model name ('mobilenet_v2' → torchvision's IMAGENET1K_V1,
+ * 'keras:mobilenet_v2_0.35_96'): downloaded once into the cache, verified, then loaded with the
+ * architecture, preprocessing and labels the publisher used.
+ */
+async function loadPretrained(name: string, options: LoadModelOptions): Promise<MobileNet> {
+  let entry;
+  try {
+    entry = findPretrained(name);
+  } catch (error) {
+    if (error instanceof MobileNetError && error.code === 'UNKNOWN_MODEL') {
+      throw new MobileNetError(
+        'UNKNOWN_MODEL',
+        `'${name}' is neither a file nor published weights mobilenet-ts knows (${error.message}); give a weights file, or a model name with --weights`,
+      );
+    }
+    throw error;
+  }
+  const fetchOptions: Parameters<typeof fetchPretrained>[1] = { progress: options.progress ?? true };
+  if (options.cacheDir !== undefined) fetchOptions.cacheDir = options.cacheDir;
+  const path = await fetchPretrained(entry, fetchOptions);
+  const loaded = await readModel(readFileBytes(path), {
+    fileName: basename(path),
+    model: entry.model,
+    options: { convention: entry.convention, classes: entry.classes, includeTop: entry.includeTop, ...(entry.includeTop ? {} : { pooling: 'avg' as const }), ...options.options },
+    strict: options.strict ?? true,
+  });
+  loaded.metadata.preprocess = pretrainedPreprocessConfig(entry);
+  loaded.metadata.labels = entry.includeTop ? [...(entry.labels === 'imagenet' ? IMAGENET_LABELS : labelsWithBackground())] : [];
+  loaded.metadata.source = entry.id;
   return MobileNet.create(loaded, { backend: options.backend ?? 'ref' });
 }
 

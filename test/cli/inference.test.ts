@@ -67,3 +67,46 @@ test('bad input: exit 2, one line naming the problem, no output file', () => {
   }
   assert.deepEqual(readdirSync(dir).sort(), ['cut.pth', 'x.npy']);
 });
+
+test('classify end to end (decode, torchvision preprocessing, model) matches torchvision’s pipeline', () => {
+  const expected = JSON.parse(readFileSync(P('pipeline.json'), 'utf8')) as { images: Record<string, number[]> };
+  const names = Object.keys(expected.images);
+  const files = names.map((n) => fixturePath('images', n));
+  const r = runCli(['classify', ...files, '--model', P('tv_v2_035.pth'), '--resolution', '224', '--top', '10', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const results = JSON.parse(r.stdout) as Array<{ file: string; predictions: Array<{ label: string; index: number; score: number }> }>;
+  results.forEach((result, i) => {
+    const probs = expected.images[names[i]!]!;
+    assert.equal(result.predictions.length, 10);
+    for (const p of result.predictions) {
+      assert.ok(Math.abs(p.score - probs[p.index]!) < 1e-4, `${names[i]} class ${p.index}: ${p.score} vs ${probs[p.index]}`);
+      assert.equal(p.label, `class_${p.index}`);
+    }
+    const best = probs.indexOf(Math.max(...probs));
+    assert.equal(result.predictions[0]!.index, best);
+  });
+  const text = runCli(['classify', files[0]!, '--model', P('tv_v2_035.pth'), '--resolution', '224', '--top', '2']);
+  assert.match(text.stdout, /photo_640x480\.jpg: class_\d \(\d+\.\d%\)\n    class_\d \(\d+\.\d%\)\n/);
+});
+
+test('published weights offline: a clear error with the URL and where to put the file', () => {
+  const cache = mkdtempSync(join(tmpdir(), 'mobilenet-cache-'));
+  const r = runCli(['classify', fixturePath('images', 'scene_300x200.png'), '--model', 'mobilenet_v2'], { env: { MOBILENET_OFFLINE: '1', MOBILENET_CACHE: cache } });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /https:\/\/download\.pytorch\.org\/models\/mobilenet_v2-b0353104\.pth/);
+  assert.ok(r.stderr.includes(join(cache, 'torchvision', 'mobilenet_v2-b0353104.pth')), r.stderr);
+  assert.equal(readdirSync(cache).length, 0, 'nothing written to the cache');
+});
+
+test('embed writes an (N, C) .npy equal to the model’s pooled features', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mobilenet-cli-'));
+  const out = join(dir, 'e.npy');
+  const files = ['photo_640x480.jpg', 'scene_120x90.webp'].map((n) => fixturePath('images', n));
+  const r = runCli(['embed', ...files, '--model', P('tv_v2_035.pth'), '--resolution', '224', '--output', out]);
+  assert.equal(r.status, 0, r.stderr);
+  const e = parseNpy(new Uint8Array(readFileSync(out)));
+  assert.deepEqual(e.shape, [2, 1280]);
+  const json = runCli(['embed', files[0]!, '--model', P('tv_v2_035.pth'), '--resolution', '224']);
+  const rows = JSON.parse(json.stdout) as Array<{ embedding: number[] }>;
+  assert.ok(maxAbsDiff(rows[0]!.embedding, toFloat32(e).subarray(0, 1280)).max < 1e-6);
+});

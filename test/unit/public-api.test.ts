@@ -21,10 +21,12 @@ const EXPECTED_EXPORTS = [
   'buildSpec',
   'createSpec',
   'detectFormat',
+  'findPretrained',
   'foldBatchNorm',
   'graphCost',
   'initWeights',
   'listModels',
+  'listPretrained',
   'makeDivisible',
   'mobilenetV1Spec',
   'mobilenetV2Spec',
@@ -42,7 +44,20 @@ const EXPECTED_EXPORTS = [
   'summarizeGraph',
 ];
 
-const EXPECTED_NODE_EXPORTS = ['classifyImages', 'decodeImage', 'embedImages', 'loadImageTensor', 'loadImages', 'loadModel', 'readFileBytes', 'writeFileAtomic'];
+const EXPECTED_NODE_EXPORTS = [
+  'cachedWeightsPath',
+  'classifyImages',
+  'decodeImage',
+  'defaultCacheDir',
+  'downloadFile',
+  'embedImages',
+  'fetchPretrained',
+  'loadImageTensor',
+  'loadImages',
+  'loadModel',
+  'readFileBytes',
+  'writeFileAtomic',
+];
 
 test('public API export list', () => {
   assert.deepEqual(Object.keys(api).sort(), EXPECTED_EXPORTS);
