@@ -7,7 +7,7 @@ import {
 } from './layout';
 
 /** Pixels per micro-tile (rows of the register tile); the tile is MR × 8 output channels. */
-const MR: i32 = 3;
+const MR: i32 = 4;
 /** Pixels per block: for each block the kernel sweeps all channel panels, so the block's input rows stay in cache. */
 const PIXEL_BLOCK: i32 = 1000000;
 
@@ -62,6 +62,21 @@ function tile1(
   let a0 = a;
   let wp = w;
   let k = K;
+  while (k >= 2) {
+    let w0 = v128.load(wp, 0);
+    let w1 = v128.load(wp, 16);
+    let x = v128.load32_splat(a0, 0);
+    c00 = madd(x, w0, c00);
+    c01 = madd(x, w1, c01);
+    w0 = v128.load(wp, 32);
+    w1 = v128.load(wp, 48);
+    x = v128.load32_splat(a0, 4);
+    c00 = madd(x, w0, c00);
+    c01 = madd(x, w1, c01);
+    a0 += 8;
+    wp += 64;
+    k -= 2;
+  }
   while (k > 0) {
     let w0 = v128.load(wp, 0);
     let w1 = v128.load(wp, 16);
@@ -90,6 +105,28 @@ function tile2(
   let a1 = a0 + sa;
   let wp = w;
   let k = K;
+  while (k >= 2) {
+    let w0 = v128.load(wp, 0);
+    let w1 = v128.load(wp, 16);
+    let x = v128.load32_splat(a0, 0);
+    c00 = madd(x, w0, c00);
+    c01 = madd(x, w1, c01);
+    x = v128.load32_splat(a1, 0);
+    c10 = madd(x, w0, c10);
+    c11 = madd(x, w1, c11);
+    w0 = v128.load(wp, 32);
+    w1 = v128.load(wp, 48);
+    x = v128.load32_splat(a0, 4);
+    c00 = madd(x, w0, c00);
+    c01 = madd(x, w1, c01);
+    x = v128.load32_splat(a1, 4);
+    c10 = madd(x, w0, c10);
+    c11 = madd(x, w1, c11);
+    a0 += 8;
+    a1 += 8;
+    wp += 64;
+    k -= 2;
+  }
   while (k > 0) {
     let w0 = v128.load(wp, 0);
     let w1 = v128.load(wp, 16);
@@ -126,6 +163,35 @@ function tile3(
   let a2 = a1 + sa;
   let wp = w;
   let k = K;
+  while (k >= 2) {
+    let w0 = v128.load(wp, 0);
+    let w1 = v128.load(wp, 16);
+    let x = v128.load32_splat(a0, 0);
+    c00 = madd(x, w0, c00);
+    c01 = madd(x, w1, c01);
+    x = v128.load32_splat(a1, 0);
+    c10 = madd(x, w0, c10);
+    c11 = madd(x, w1, c11);
+    x = v128.load32_splat(a2, 0);
+    c20 = madd(x, w0, c20);
+    c21 = madd(x, w1, c21);
+    w0 = v128.load(wp, 32);
+    w1 = v128.load(wp, 48);
+    x = v128.load32_splat(a0, 4);
+    c00 = madd(x, w0, c00);
+    c01 = madd(x, w1, c01);
+    x = v128.load32_splat(a1, 4);
+    c10 = madd(x, w0, c10);
+    c11 = madd(x, w1, c11);
+    x = v128.load32_splat(a2, 4);
+    c20 = madd(x, w0, c20);
+    c21 = madd(x, w1, c21);
+    a0 += 8;
+    a1 += 8;
+    a2 += 8;
+    wp += 64;
+    k -= 2;
+  }
   while (k > 0) {
     let w0 = v128.load(wp, 0);
     let w1 = v128.load(wp, 16);
@@ -149,6 +215,91 @@ function tile3(
   finishRow(out, res, c00, c01, b0, b1, cols, accumulate, lo, hi);
   finishRow(out + so, (res != 0 ? res + so : 0), c10, c11, b0, b1, cols, accumulate, lo, hi);
   finishRow(out + 2 * so, (res != 0 ? res + 2 * so : 0), c20, c21, b0, b1, cols, accumulate, lo, hi);
+}
+
+/** A 4×8 tile: 4 pixel rows (input row 0 at a, rows sa bytes apart) times one packed panel w of K rows. */
+function tile4(
+  a: usize, sa: usize, w: usize, K: i32, out: usize, so: usize, bias: usize, res: usize,
+  cols: i32, accumulate: bool, lo: v128, hi: v128,
+): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  let a0 = a;
+  let a1 = a0 + sa;
+  let a2 = a1 + sa;
+  let a3 = a2 + sa;
+  let wp = w;
+  let k = K;
+  while (k >= 2) {
+    let w0 = v128.load(wp, 0);
+    let w1 = v128.load(wp, 16);
+    let x = v128.load32_splat(a0, 0);
+    c00 = madd(x, w0, c00);
+    c01 = madd(x, w1, c01);
+    x = v128.load32_splat(a1, 0);
+    c10 = madd(x, w0, c10);
+    c11 = madd(x, w1, c11);
+    x = v128.load32_splat(a2, 0);
+    c20 = madd(x, w0, c20);
+    c21 = madd(x, w1, c21);
+    x = v128.load32_splat(a3, 0);
+    c30 = madd(x, w0, c30);
+    c31 = madd(x, w1, c31);
+    w0 = v128.load(wp, 32);
+    w1 = v128.load(wp, 48);
+    x = v128.load32_splat(a0, 4);
+    c00 = madd(x, w0, c00);
+    c01 = madd(x, w1, c01);
+    x = v128.load32_splat(a1, 4);
+    c10 = madd(x, w0, c10);
+    c11 = madd(x, w1, c11);
+    x = v128.load32_splat(a2, 4);
+    c20 = madd(x, w0, c20);
+    c21 = madd(x, w1, c21);
+    x = v128.load32_splat(a3, 4);
+    c30 = madd(x, w0, c30);
+    c31 = madd(x, w1, c31);
+    a0 += 8;
+    a1 += 8;
+    a2 += 8;
+    a3 += 8;
+    wp += 64;
+    k -= 2;
+  }
+  while (k > 0) {
+    let w0 = v128.load(wp, 0);
+    let w1 = v128.load(wp, 16);
+    let x = v128.load32_splat(a0, 0);
+    c00 = madd(x, w0, c00);
+    c01 = madd(x, w1, c01);
+    x = v128.load32_splat(a1, 0);
+    c10 = madd(x, w0, c10);
+    c11 = madd(x, w1, c11);
+    x = v128.load32_splat(a2, 0);
+    c20 = madd(x, w0, c20);
+    c21 = madd(x, w1, c21);
+    x = v128.load32_splat(a3, 0);
+    c30 = madd(x, w0, c30);
+    c31 = madd(x, w1, c31);
+    a0 += 4;
+    a1 += 4;
+    a2 += 4;
+    a3 += 4;
+    wp += 32;
+    k--;
+  }
+  const b0 = v128.load(bias);
+  const b1 = v128.load(bias, 16);
+  finishRow(out, res, c00, c01, b0, b1, cols, accumulate, lo, hi);
+  finishRow(out + so, (res != 0 ? res + so : 0), c10, c11, b0, b1, cols, accumulate, lo, hi);
+  finishRow(out + 2 * so, (res != 0 ? res + 2 * so : 0), c20, c21, b0, b1, cols, accumulate, lo, hi);
+  finishRow(out + 3 * so, (res != 0 ? res + 3 * so : 0), c30, c31, b0, b1, cols, accumulate, lo, hi);
 }
 
 /**
@@ -186,7 +337,7 @@ export function pointwise(d: usize): void {
       let r = residual != 0 ? residual + (p as usize) * so + ((c as usize) << 2) : 0;
       const rstep = residual != 0 ? (MR as usize) * so : 0;
       for (; p + MR <= p1; p += MR) {
-        tile3(a, sa, w, K, o, so, b, r, cols, accumulate, lo, hi);
+        tile4(a, sa, w, K, o, so, b, r, cols, accumulate, lo, hi);
         a += (MR as usize) * sa;
         o += (MR as usize) * so;
         r += rstep;
@@ -194,6 +345,7 @@ export function pointwise(d: usize): void {
       const rest = p1 - p;
       if (rest == 1) tile1(a, sa, w, K, o, so, b, r, cols, accumulate, lo, hi);
       else if (rest == 2) tile2(a, sa, w, K, o, so, b, r, cols, accumulate, lo, hi);
+      else if (rest == 3) tile3(a, sa, w, K, o, so, b, r, cols, accumulate, lo, hi);
     }
   }
 }
