@@ -3,7 +3,7 @@
 // TypeScript wrappers (src/kernels/wasm/<kernel>.ts); `layoutOffset` lets a test compare the two.
 
 /** Output channels per packed pointwise weight panel (the micro-kernel's register tile width). */
-export const PW_NR: i32 = 8;
+export const PW_NR: i32 = 16;
 /** conv2dDirect pads its output channels (weights and bias) to a multiple of this. */
 export const CONV_COUT_ALIGN: i32 = 8;
 
