@@ -24,14 +24,5 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): { max: n
   return { max, index };
 }
 
-/** A small seeded PRNG (mulberry32) so randomized tests are repeatable. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (mulberry32) so randomized tests are repeatable: the one the library uses. */
+export { mulberry32 as seededRandom } from '../src/runtime/weights.js';

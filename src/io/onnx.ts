@@ -16,7 +16,7 @@
  */
 import protobuf from 'protobufjs/light.js';
 import { MobileNetError } from '../errors.js';
-import { DTYPE_BYTES, formatShape, shapeSize, type DType, type NamedTensors, type Tensor } from '../tensor.js';
+import { DTYPE_BYTES, formatShape, shapeSize, tensorToLittleEndianBytes, typedArrayFromLittleEndian, type DType, type NamedTensors, type Tensor } from '../tensor.js';
 import { ONNX_SCHEMA } from './onnx-schema.js';
 
 // ------------------------------------------------------------------------------------------------
@@ -234,59 +234,6 @@ function onnxModelType(): protobuf.Type {
 }
 
 // ------------------------------------------------------------------------------------------------
-// Byte order helpers (ONNX raw_data is little-endian whatever the host is)
-// ------------------------------------------------------------------------------------------------
-
-const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/** A fresh, aligned copy of `bytes` in host order, given elements of `width` bytes stored little-endian. */
-function littleEndianToHost(bytes: Uint8Array, width: number): ArrayBuffer {
-  const copy = copyBytes(bytes);
-  if (!HOST_IS_LITTLE_ENDIAN && width > 1) reverseEachElement(copy, width);
-  return copy.buffer;
-}
-
-/** The little-endian bytes of a typed array (a copy). */
-function hostToLittleEndian(data: ArrayBufferView, width: number): Uint8Array {
-  const copy = copyBytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  if (!HOST_IS_LITTLE_ENDIAN && width > 1) reverseEachElement(copy, width);
-  return copy;
-}
-
-/** A copy with its own ArrayBuffer. (Node's Buffer#slice returns a view, hence no `.slice()`.) */
-function copyBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  const copy = new Uint8Array(bytes.length);
-  copy.set(bytes);
-  return copy;
-}
-
-function reverseEachElement(bytes: Uint8Array, width: number): void {
-  for (let start = 0; start < bytes.length; start += width) bytes.subarray(start, start + width).reverse();
-}
-
-function typedArrayFromBuffer(dtype: DType, buffer: ArrayBuffer): Tensor['data'] {
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(buffer);
-    case 'float16':
-      return new Uint16Array(buffer);
-    case 'float64':
-      return new Float64Array(buffer);
-    case 'int64':
-      return new BigInt64Array(buffer);
-    case 'int32':
-      return new Int32Array(buffer);
-    case 'int16':
-      return new Int16Array(buffer);
-    case 'int8':
-      return new Int8Array(buffer);
-    case 'uint8':
-    case 'bool':
-      return new Uint8Array(buffer);
-  }
-}
-
-// ------------------------------------------------------------------------------------------------
 // Reading
 // ------------------------------------------------------------------------------------------------
 
@@ -464,7 +411,7 @@ function readTensor(t: ProtoTensor, label: string): Tensor {
         `${label} has dims ${formatShape(shape)} (${count} ${typeName} values, ${expected} bytes) but its raw_data holds ${t.raw_data.length} bytes`,
       );
     }
-    return { dtype, shape, data: typedArrayFromBuffer(dtype, littleEndianToHost(t.raw_data, DTYPE_BYTES[dtype])) };
+    return { dtype, shape, data: typedArrayFromLittleEndian(dtype, t.raw_data, 0, count) };
   }
 
   // The typed field the ONNX spec assigns to each data type.
@@ -628,7 +575,7 @@ function writeTensor(tensor: Tensor, label: string, name?: string): Record<strin
     dims,
     data_type: code,
     ...(name !== undefined ? { name } : {}),
-    raw_data: hostToLittleEndian(tensor.data, DTYPE_BYTES[tensor.dtype]),
+    raw_data: tensorToLittleEndianBytes(tensor),
   };
 }
 

@@ -4,6 +4,16 @@
 
 /** Output channels per packed pointwise weight panel (the micro-kernel's register tile width). */
 export const PW_NR: i32 = 16;
+
+/**
+ * Output channels of the packed pointwise weights and bias: panels of 16, the last one 8 wide when
+ * at most 8 channels remain for it (24 → 24, 20 → 32, 3 → 8), zero-padded.
+ */
+@inline export function pointwisePaddedChannels(channels: i32): i32 {
+  const rem = channels & 15;
+  if (rem == 0) return channels;
+  return channels - rem + (rem <= 8 ? 8 : 16);
+}
 /** conv2dDirect pads its output channels (weights and bias) to a multiple of this. */
 export const CONV_COUT_ALIGN: i32 = 8;
 
@@ -194,6 +204,11 @@ export function descriptorBytes(kernel: i32): i32 {
 /** The pointwise weight panel width NR the kernels were compiled with (the TS packer must agree). */
 export function pointwisePanelWidth(): i32 {
   return PW_NR;
+}
+
+/** pointwisePaddedChannels as compiled in (the TS packer must agree). */
+export function pointwisePackedChannels(channels: i32): i32 {
+  return pointwisePaddedChannels(channels);
 }
 
 /** The conv2dDirect output channel alignment the kernels were compiled with (the TS packer must agree). */
