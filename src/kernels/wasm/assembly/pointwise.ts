@@ -17,7 +17,7 @@ import {
  * Pixels per block: each block sweeps all channel panels of the sub-range before the next block,
  * so that the block's input rows are reused from cache by every panel.
  */
-const PIXEL_BLOCK: i32 = 16;
+const PIXEL_BLOCK: i32 = 64;
 
 /**
  * The general epilogue of one vector of n (0…4) channels: v = acc + bias (+ the old output when
