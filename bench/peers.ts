@@ -138,7 +138,7 @@ async function main(): Promise<void> {
           const session = await InferenceSession.create(graph, weights, { backend: ours, ...(ours === 'ref' ? {} : { threads }) } as never);
           const out = session.run(x).logits!.data;
           add(`mobilenet-ts (${ours})`, threads, await time(() => session.run(x)), out);
-          session.release();
+          await session.release();
         }
         const native = await ortNode.InferenceSession.create(onnx, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
         const feed = { input: new ortNode.Tensor('float32', nchw, [batch, 3, 224, 224]) };

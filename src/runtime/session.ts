@@ -10,12 +10,22 @@ import * as ref from '../kernels/ref/index.js';
 import { formatShape, shapeSize, type NamedTensors, type Tensor } from '../tensor.js';
 import { foldBatchNorm } from './fold.js';
 import { checkWeights, type Weights } from './weights.js';
+import { WasmEngine } from './wasm/engine.js';
+import { defaultThreadCount } from './wasm/pool.js';
+import { activationMemory } from '../graph/cost.js';
 
-export type Backend = 'ref';
-export const BACKENDS: readonly Backend[] = ['ref'];
+/** 'wasm': the WebAssembly SIMD engine (the default); 'ref': the reference kernels (the definition, slow). */
+export type Backend = 'wasm' | 'ref';
+export const BACKENDS: readonly Backend[] = ['wasm', 'ref'];
 
 export interface SessionOptions {
   backend?: Backend;
+  /** wasm: threads including the caller. Default: the machine's cores where a platform registered threads (Node), else 1. */
+  threads?: number;
+  /** wasm: run inverted residual blocks band by band (MobileNetV2 §5.1): a fraction of the activation memory. */
+  memoryEfficient?: boolean;
+  /** wasm: use relaxed SIMD (FMA) when the runtime has it. Default true. */
+  relaxedSimd?: boolean;
   /** Fold BN into the preceding convolutions (default true). */
   foldBatchNorm?: boolean;
   /** Accept weights whose classifier differs (it must then be given separately). Default true. */
@@ -53,20 +63,46 @@ export class InferenceSession {
   private readonly weights: Weights;
   private released = false;
 
-  private constructor(graph: Graph, exec: Graph, weights: Weights, backend: Backend) {
+  private readonly engine: WasmEngine | undefined;
+
+  private constructor(graph: Graph, exec: Graph, weights: Weights, backend: Backend, engine?: WasmEngine) {
     this.graph = graph;
     this.exec = exec;
     this.weights = weights;
     this.backend = backend;
     this.inputShape = graph.input.shape;
+    this.engine = engine;
+  }
+
+  /** wasm: the threads this session runs on. */
+  get threads(): number {
+    return this.engine?.threads ?? 1;
+  }
+
+  /** wasm: the kernel variant in use ('relaxed' FMA or plain 'simd'); undefined for ref. */
+  get simd(): string | undefined {
+    return this.engine?.variant;
+  }
+
+  /** Activation bytes the engine allocates for a batch (arena + band buffers); ref: the cost model's plain schedule. */
+  peakActivationBytes(batch = 1): number {
+    return this.engine ? this.engine.peakActivationBytes(batch) : 4 * batch * activationMemory(this.graph).peakActivationElements;
   }
 
   static async create(graph: Graph, weights: NamedTensors | Weights, options: SessionOptions = {}): Promise<InferenceSession> {
-    const backend = options.backend ?? 'ref';
+    const backend = options.backend ?? 'wasm';
     if (!BACKENDS.includes(backend)) {
       throw new MobileNetError('INVALID_ARGUMENT', `backend must be one of ${BACKENDS.join(', ')}, got '${String(backend)}'`);
     }
     const checked = checkWeights(graph, weights as NamedTensors, { strict: options.strict ?? true }).weights;
+    if (backend === 'wasm') {
+      const engine = await WasmEngine.create(graph, checked, {
+        threads: options.threads ?? defaultThreadCount(),
+        memoryEfficient: options.memoryEfficient ?? false,
+        relaxed: options.relaxedSimd ?? true,
+      });
+      return new InferenceSession(graph, graph, checked, backend, engine);
+    }
     const folded = options.foldBatchNorm === false ? { graph, weights: checked } : foldBatchNorm(graph, checked);
     return new InferenceSession(graph, folded.graph, folded.weights, backend);
   }
@@ -98,7 +134,9 @@ export class InferenceSession {
       throw new MobileNetError('INVALID_ARGUMENT', `${g.name} has no pooled embedding (built with pooling 'none')`);
     }
 
-    const values = this.execute(input, batch, wanted);
+    const values = this.engine
+      ? this.engine.run(input, batch, [...wanted], Boolean(request.taps || request.features))
+      : this.execute(input, batch, wanted);
     const tensor = (name: string): Tensor<'float32'> => {
       const node = g.nodes.find((n) => n.name === name);
       const shape = node ? node.shape : g.input.shape;
@@ -122,10 +160,11 @@ export class InferenceSession {
     return result;
   }
 
-  /** Frees the weights; the session cannot run afterwards. */
-  release(): void {
+  /** Stops the worker threads and frees the weights; the session cannot run afterwards. */
+  async release(): Promise<void> {
     this.released = true;
     this.weights.clear();
+    await this.engine?.release();
   }
 
   private param(name: string): Float32Array {

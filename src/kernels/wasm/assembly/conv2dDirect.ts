@@ -5,7 +5,7 @@
 // Register tile: 4 output pixels × 8 output channels (8 accumulators, 2 weight vectors, 1 broadcast
 // input). Interior pixels (window inside the input's columns) go four at a time; border pixels one at
 // a time with checked taps. Kernel rows outside the input are skipped for the whole row.
-import { clamp, floorDiv, loadN, madd, max32, min32, storeN } from './common';
+import { clamp, floorDiv, madd, max32, min32, storeN } from './common';
 import {
   CONV_COUT_ALIGN, CV_BIAS, CV_CLAMP_MAX, CV_CLAMP_MIN, CV_DILATION_H, CV_DILATION_W, CV_IN_CHANNELS, CV_IN_HEIGHT,
   CV_IN_WIDTH, CV_INPUT, CV_KERNEL_H, CV_KERNEL_W, CV_OUT_CHANNELS, CV_OUT_WIDTH, CV_OUTPUT, CV_PAD_LEFT, CV_PAD_TOP,

@@ -30,7 +30,7 @@ const GROUP_BYTES: usize = 160;
   o: usize, os: usize, count: i32, lo: v128, hi: v128,
 ): void {
   const bias = v128.load(wg);
-  const wr = wg + 16 + ((kyLo * 48) as usize); // taps of the first live kernel row
+  const wr = wg + 16; // taps of the first live kernel row
   const k0 = v128.load(wr);
   const k1 = v128.load(wr, 16);
   const k2 = v128.load(wr, 32);

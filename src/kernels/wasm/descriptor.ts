@@ -1,0 +1,62 @@
+/**
+ * Writing kernel descriptors: a layout is an ordered table of field → byte offset (and whether the
+ * field is an f32), mirrored from assembly/layout.ts. Values are checked before they are written so
+ * that a bad descriptor fails in TypeScript with a message instead of corrupting memory in WASM.
+ */
+import { fail } from '../ref/checks.js';
+
+export interface FieldSpec {
+  readonly offset: number;
+  readonly type: 'i32' | 'f32';
+}
+
+export type Layout<K extends string> = { readonly [key in K]: FieldSpec };
+
+const MAX_U32 = 2 ** 32 - 1;
+
+/** A byte offset into the memory: a whole, non-negative, 4-byte aligned number below 2³². */
+export function checkPointer(kernel: string, name: string, value: unknown, allowNull = false): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > MAX_U32 || value % 4 !== 0) {
+    fail(kernel, `desc.${name} = ${String(value)}, expected a 4-byte aligned byte offset into the memory`);
+  }
+  if (value === 0 && !allowNull) fail(kernel, `desc.${name} = 0, expected a buffer (offset 0 means "none")`);
+  return value;
+}
+
+export function checkInt(kernel: string, name: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > 2 ** 31 - 1) {
+    fail(kernel, `desc.${name} = ${String(value)}, expected an integer ≥ ${min}`);
+  }
+  return value;
+}
+
+export function checkClamp(kernel: string, min: unknown, max: unknown): void {
+  if (typeof min !== 'number' || Number.isNaN(min) || typeof max !== 'number' || Number.isNaN(max) || !(min <= max)) {
+    fail(kernel, `desc.clampMin = ${String(min)}, desc.clampMax = ${String(max)}, expected numbers with clampMin ≤ clampMax (±Infinity for none)`);
+  }
+}
+
+export function checkRange(kernel: string, startName: string, start: number, endName: string, end: number, limitName: string, limit: number): void {
+  if (!(start <= end && end <= limit)) {
+    fail(kernel, `desc.${startName} = ${start}, desc.${endName} = ${end}, expected ${startName} ≤ ${endName} ≤ ${limitName} (${limit})`);
+  }
+}
+
+/** Writes every field of `values` at `at` per `layout` (little-endian). */
+export function writeFields<K extends string>(view: DataView, at: number, layout: Layout<K>, values: { readonly [key in K]: number }): void {
+  for (const key of Object.keys(layout) as K[]) {
+    const { offset, type } = layout[key];
+    if (type === 'f32') view.setFloat32(at + offset, values[key], true);
+    else view.setUint32(at + offset, values[key] >>> 0, true);
+  }
+}
+
+/** The descriptor's size in bytes: one past its last field. */
+export function layoutBytes<K extends string>(layout: Layout<K>): number {
+  let end = 0;
+  for (const key of Object.keys(layout) as K[]) end = Math.max(end, layout[key].offset + 4);
+  return end;
+}
+
+/** Kernel ids of the module's layoutOffset/descriptorBytes exports. */
+export const KERNEL_IDS = { pointwise: 0, depthwise3x3: 1, conv2dDirect: 2, globalAvgPool: 3 } as const;

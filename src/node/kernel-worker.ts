@@ -1,0 +1,47 @@
+/**
+ * A worker thread of the fast engine: instantiates the kernels on the shared memory, then sleeps
+ * on the control block until the caller wakes it to load a plan, run it, or exit.
+ */
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { barrier, COMMAND, CONTROL, executePlan, type KernelExports, type StepPlan } from '../runtime/wasm/execute.js';
+
+interface WorkerInit {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  controlOffset: number;
+  thread: number;
+  threads: number;
+  port: MessagePort;
+}
+
+async function main(): Promise<void> {
+  const init = workerData as WorkerInit;
+  const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory, abort: () => undefined } });
+  const exports = instance.exports as unknown as KernelExports;
+  const control = new Int32Array(init.memory.buffer as SharedArrayBuffer, init.controlOffset, CONTROL.words);
+  let steps: StepPlan[] = [];
+  let seen = Atomics.load(control, CONTROL.start);
+  parentPort!.postMessage({ ready: true });
+  for (;;) {
+    Atomics.wait(control, CONTROL.start, seen);
+    seen = Atomics.load(control, CONTROL.start);
+    const command = Atomics.load(control, CONTROL.command);
+    if (command === COMMAND.exit) break;
+    if (command === COMMAND.reload) {
+      const message = receiveMessageOnPort(init.port);
+      if (message) steps = (message.message as { steps: StepPlan[] }).steps;
+      barrier(control, init.threads);
+      continue;
+    }
+    try {
+      executePlan(exports, init.memory, control, steps, init.thread, init.threads);
+    } catch (error) {
+      Atomics.store(control, CONTROL.error, 1);
+      init.port.postMessage({ error: `worker ${init.thread}: ${error instanceof Error ? error.message : String(error)}` });
+    }
+  }
+}
+
+main().catch((error) => {
+  parentPort!.postMessage({ error: String(error) });
+});

@@ -1,0 +1,231 @@
+/**
+ * The depthwise3x3 WebAssembly kernel (plain and relaxed SIMD) against the reference depthwiseConv2d
+ * (+ the reference activation): randomized geometries (odd sizes, stride 1 and 2, dilation 1, 2 and 4,
+ * SAME asymmetric, symmetric and explicit padding), channel counts 1…37, strided pixels, row
+ * sub-ranges covering the output, band inputs (inputRowBase), each clamp, and MobileNetV2's layers.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { convOutputSize, depthwiseConv2d, samePadding } from '../../../src/kernels/ref/index.js';
+import { DEPTHWISE3X3_DESC_BYTES, depthwise3x3PackedLength, packDepthwise3x3, writeDepthwise3x3Desc } from '../../../src/kernels/wasm/depthwise3x3.js';
+import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
+import { applyClamp, CLAMPS, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, stridedData, VARIANTS, type Clamp } from './support.js';
+
+interface DepthwiseCase {
+  readonly inHeight: number;
+  readonly inWidth: number;
+  readonly channels: number;
+  readonly inStride: number;
+  readonly outStride: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
+  readonly padTop: number;
+  readonly padLeft: number;
+  readonly outHeight: number;
+  readonly outWidth: number;
+  readonly clamp: Clamp;
+  readonly bias: boolean;
+  /** Row sub-ranges, run in order. */
+  readonly rowChunks: ReadonlyArray<readonly [number, number]>;
+  /** Give each call only the band of input rows it needs (inputRowBase = the band's first row). */
+  readonly band: boolean;
+}
+
+function describe(c: DepthwiseCase): string {
+  return `in ${c.inHeight}×${c.inWidth}×${c.channels} (stride ${c.inStride}) → ${c.outHeight}×${c.outWidth} (stride ${c.outStride}) ` +
+    `s${c.strideH}×${c.strideW} d${c.dilationH}×${c.dilationW} pad ${c.padTop}/${c.padLeft} ${c.clamp.name}${c.bias ? '' : ' no-bias'}` +
+    ` rows ${JSON.stringify(c.rowChunks)}${c.band ? ' band' : ''}`;
+}
+
+function runCase(variant: KernelVariant, c: DepthwiseCase, seed: number): void {
+  const rng = new Random(seed);
+  const k = kernels(variant);
+  const arena = freshArena(k);
+  const { inHeight: H, inWidth: W, channels: C, outHeight: OH, outWidth: OW } = c;
+  const label = `${variant} ${describe(c)}`;
+
+  const input = rng.array(H * W * C); // (1, H, W, C)
+  const weight = rng.array(9 * C); // (3, 3, C, 1)
+  const bias = c.bias ? rng.array(C) : null;
+  const conv = new Float32Array(OH * OW * C);
+  depthwiseConv2d(input, weight, bias, conv, {
+    batch: 1, inHeight: H, inWidth: W, channels: C, multiplier: 1, outHeight: OH, outWidth: OW, kernelHeight: 3, kernelWidth: 3,
+    strideHeight: c.strideH, strideWidth: c.strideW, dilationHeight: c.dilationH, dilationWidth: c.dilationW, padTop: c.padTop, padLeft: c.padLeft,
+  });
+  const expected = applyClamp(conv, c.clamp);
+
+  const packed = packDepthwise3x3(weight, bias, C);
+  const wPtr = guarded(arena, packed.length, packed);
+  const whole = stridedData(input, H * W, C, c.inStride);
+  const wholePtr = c.band ? 0 : guarded(arena, whole.length, whole);
+  const outPtr = guarded(arena, OH * OW * c.outStride);
+
+  const calls = c.rowChunks.map(([r0, r1]) => {
+    let inputPtr = wholePtr;
+    let inputRowBase = 0;
+    if (c.band) {
+      // Exactly the input rows the chunk's windows reach, in their own guarded buffer.
+      const first = Math.max(0, r0 * c.strideH - c.padTop);
+      const last = Math.min(H - 1, (r1 - 1) * c.strideH - c.padTop + 2 * c.dilationH);
+      const rowFloats = W * c.inStride;
+      if (first <= last) {
+        inputPtr = guarded(arena, (last - first + 1) * rowFloats, whole.subarray(first * rowFloats, (last + 1) * rowFloats));
+        inputRowBase = first;
+      } else {
+        inputPtr = guarded(arena, 4); // every window row is padding: nothing may be read
+      }
+    }
+    const at = arena.allocBytes(DEPTHWISE3X3_DESC_BYTES);
+    writeDepthwise3x3Desc(arena.view(), at, {
+      input: inputPtr, weights: wPtr, output: outPtr, inHeight: H, inWidth: W, channels: C, inStride: c.inStride, outStride: c.outStride,
+      strideH: c.strideH, strideW: c.strideW, dilationH: c.dilationH, dilationW: c.dilationW, padTop: c.padTop, padLeft: c.padLeft,
+      outHeight: OH, outWidth: OW, rowStart: r0, rowEnd: r1, inputRowBase, clampMin: c.clamp.min, clampMax: c.clamp.max,
+    });
+    return { at, r0, r1 };
+  });
+  arena.alloc(16);
+  const check = new MemoryCheck(arena);
+  for (const call of calls) {
+    k.exports.depthwise3x3(call.at);
+    for (let oy = call.r0; oy < call.r1; oy++) {
+      for (let ox = 0; ox < OW; ox++) {
+        for (let ch = 0; ch < C; ch++) check.expect(outPtr + ((oy * OW + ox) * c.outStride + ch) * 4, expected[(oy * OW + ox) * C + ch]!);
+      }
+    }
+    check.verify(`${label}, after rows [${call.r0}, ${call.r1})`);
+  }
+}
+
+interface AxisGeometry {
+  readonly pad: number;
+  readonly out: number;
+}
+
+/** One spatial axis: SAME (asymmetric when odd), symmetric (pad = dilation), or explicit random padding. */
+function randomAxis(rng: Random, size: number, stride: number, dilation: number): AxisGeometry | null {
+  const extent = 2 * dilation + 1;
+  switch (rng.int(0, 2)) {
+    case 0: {
+      const same = samePadding(size, 3, stride, dilation);
+      return { pad: same.before, out: same.out };
+    }
+    case 1:
+      return { pad: dilation, out: convOutputSize(size, 3, stride, dilation, dilation, dilation) };
+    default: {
+      const before = rng.int(0, 1);
+      const after = rng.int(0, extent - 1);
+      if (size + before + after < extent) return null;
+      return { pad: before, out: convOutputSize(size, 3, stride, dilation, before, after) };
+    }
+  }
+}
+
+function randomCase(rng: Random): DepthwiseCase {
+  for (;;) {
+    const inHeight = rng.int(1, 13);
+    const inWidth = rng.int(1, 13);
+    const strideH = rng.int(1, 2);
+    const strideW = rng.int(1, 2);
+    const dilationH = rng.pick([1, 1, 2, 4]);
+    const dilationW = rng.pick([1, 1, 2, 4]);
+    const h = randomAxis(rng, inHeight, strideH, dilationH);
+    const w = randomAxis(rng, inWidth, strideW, dilationW);
+    if (h === null || w === null) continue;
+    const channels = rng.int(1, 37);
+    return {
+      inHeight, inWidth, channels,
+      inStride: channels + (rng.int(0, 1) === 0 ? 0 : rng.int(1, 5)),
+      outStride: channels + (rng.int(0, 1) === 0 ? 0 : rng.int(1, 5)),
+      strideH, strideW, dilationH, dilationW, padTop: h.pad, padLeft: w.pad, outHeight: h.out, outWidth: w.out,
+      clamp: rng.pick(CLAMPS), bias: rng.int(1, 5) !== 1, rowChunks: randomChunks(rng, h.out, 4), band: rng.int(0, 1) === 1,
+    };
+  }
+}
+
+for (const variant of VARIANTS) {
+  test(`depthwise3x3 (${variant}) matches the reference on randomized geometries and row ranges`, () => {
+    const rng = new Random(variant === 'simd' ? 11 : 22);
+    for (let trial = 0; trial < 150; trial++) runCase(variant, randomCase(rng), 2000 + trial);
+  });
+
+  test(`depthwise3x3 (${variant}) with windows that reach beyond the input on every side`, () => {
+    // Tiny inputs with large dilation: some output rows see 1 or 2 kernel rows, some none at all.
+    let seed = 3000;
+    for (const size of [1, 2, 3, 5]) {
+      for (const dilation of [1, 2, 4]) {
+        for (const pad of [0, 1, dilation, 2 * dilation]) {
+          if (size + 2 * pad < 2 * dilation + 1) continue; // no window fits
+          const out = convOutputSize(size, 3, 1, dilation, pad, pad);
+          for (const channels of [1, 3, 4, 6, 9]) {
+            runCase(variant, {
+              inHeight: size, inWidth: size, channels, inStride: channels, outStride: channels,
+              strideH: 1, strideW: 1, dilationH: dilation, dilationW: dilation, padTop: pad, padLeft: pad, outHeight: out, outWidth: out,
+              clamp: CLAMPS[seed % 4]!, bias: true, rowChunks: [[0, out]], band: seed % 2 === 0,
+            }, seed++);
+          }
+        }
+      }
+    }
+  });
+
+  test(`depthwise3x3 (${variant}) on MobileNetV2 layers, split into row bands`, () => {
+    const relu6 = CLAMPS[2]!;
+    const layer = (size: number, channels: number, stride: number, dilation: number, chunks: number, band: boolean): DepthwiseCase => {
+      const same = samePadding(size, 3, stride, dilation);
+      const rowChunks: Array<[number, number]> = [];
+      for (let i = 0; i < chunks; i++) rowChunks.push([Math.floor((i * same.out) / chunks), Math.floor(((i + 1) * same.out) / chunks)]);
+      return {
+        inHeight: size, inWidth: size, channels, inStride: channels, outStride: channels, strideH: stride, strideW: stride,
+        dilationH: dilation, dilationW: dilation, padTop: same.before, padLeft: same.before, outHeight: same.out, outWidth: same.out,
+        clamp: relu6, bias: true, rowChunks, band,
+      };
+    };
+    const cases = [
+      layer(112, 96, 2, 1, 2, false), // SAME asymmetric: pad 0 top/left, 1 bottom/right
+      layer(56, 144, 1, 1, 3, true),
+      layer(56, 144, 2, 1, 1, false),
+      layer(28, 192, 1, 1, 7, true),
+      layer(14, 576, 1, 1, 2, false),
+      layer(7, 960, 1, 1, 2, true),
+      layer(14, 576, 1, 2, 2, true), // atrous (output stride 16)
+      layer(15, 36, 1, 4, 3, true),
+    ];
+    cases.forEach((c, i) => runCase(variant, c, 4000 + i));
+  });
+}
+
+test('packDepthwise3x3 lays out [bias][k0]…[k8] per group of 4 channels', () => {
+  const C = 5;
+  const weight = Float32Array.from({ length: 9 * C }, (_, i) => i + 1); // (3, 3, C, 1)
+  const bias = Float32Array.from({ length: C }, (_, i) => -(i + 1));
+  const packed = packDepthwise3x3(weight, bias, C);
+  assert.equal(packed.length, depthwise3x3PackedLength(C));
+  assert.equal(packed.length, 80);
+  for (let c = 0; c < 8; c++) {
+    const block = (c >> 2) * 40 + (c & 3);
+    assert.equal(packed[block], c < C ? bias[c] : 0);
+    for (let k = 0; k < 9; k++) assert.equal(packed[block + 4 * (k + 1)], c < C ? weight[k * C + c] : 0);
+  }
+  assert.equal(packDepthwise3x3(weight, null, C)[0], 0);
+});
+
+test('writeDepthwise3x3Desc refuses bad descriptors', () => {
+  const view = new DataView(new ArrayBuffer(256));
+  const good = {
+    input: 16, weights: 32, output: 48, inHeight: 5, inWidth: 5, channels: 3, inStride: 3, outStride: 3, strideH: 1, strideW: 1,
+    dilationH: 1, dilationW: 1, padTop: 1, padLeft: 1, outHeight: 5, outWidth: 5, rowStart: 0, rowEnd: 5, inputRowBase: 0,
+    clampMin: -Infinity, clampMax: Infinity,
+  };
+  writeDepthwise3x3Desc(view, 0, good);
+  assert.equal(view.getFloat32(76, true), -Infinity);
+  for (const [patch, pattern] of [
+    [{ rowEnd: 6 }, /rowEnd ≤ outHeight/],
+    [{ strideH: 0 }, /strideH = 0, expected an integer ≥ 1/],
+    [{ outStride: 2 }, /outStride = 2, expected ≥ channels/],
+    [{ padTop: -1 }, /padTop = -1/],
+  ] as const) {
+    assert.throws(() => writeDepthwise3x3Desc(view, 0, { ...good, ...patch }), pattern);
+  }
+});

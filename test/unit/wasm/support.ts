@@ -1,0 +1,171 @@
+/**
+ * Shared helpers of the WebAssembly kernel tests: both variants (plain and relaxed SIMD) loaded on
+ * one shared memory, guarded buffers, and a whole-memory check: every word the kernel should write
+ * must match the reference within tolerance, every other word (inputs, weights, descriptors, gaps,
+ * output outside the sub-range) must be bit-for-bit what it was.
+ */
+import assert from 'node:assert/strict';
+import { activation, add } from '../../../src/kernels/ref/index.js';
+import { Arena } from '../../../src/kernels/wasm/arena.js';
+import { compileKernelsModule, instantiateKernels, relaxedSimdSupported, type KernelVariant, type WasmKernels } from '../../../src/kernels/wasm/module.js';
+import { enableRelaxedSimd } from '../../../src/node/wasm-features.js';
+import { Random } from '../kernels/support.js';
+
+export { Random };
+
+export const VARIANTS: readonly KernelVariant[] = ['simd', 'relaxed'];
+
+/** A quiet NaN with a recognizable payload: what gaps and untouched outputs hold. */
+export const SENTINEL_BITS = 0x7fc0dead;
+/** Floats of sentinel between and around buffers. */
+const GAP = 16;
+
+let memory: WebAssembly.Memory | undefined;
+const loaded = new Map<KernelVariant, WasmKernels>();
+
+/**
+ * The kernels of a variant, instantiated on the shared test memory. Relaxed SIMD is switched on
+ * first (Node 20 has it behind a V8 flag); if it still does not validate the test fails: nothing is
+ * skipped silently.
+ */
+export function kernels(variant: KernelVariant): WasmKernels {
+  const cached = loaded.get(variant);
+  if (cached !== undefined) return cached;
+  if (variant === 'relaxed') {
+    assert.ok(enableRelaxedSimd(), 'relaxed SIMD is not available even after enabling --experimental-wasm-relaxed-simd');
+    assert.ok(relaxedSimdSupported());
+  }
+  memory ??= new WebAssembly.Memory({ initial: 32, maximum: 65536, shared: true });
+  const k = instantiateKernels(compileKernelsModule(variant), memory);
+  assert.equal(k.variant, variant);
+  loaded.set(variant, k);
+  return k;
+}
+
+/** A fresh arena at the start of the test memory (tests run one after another in a file). */
+export function freshArena(k: WasmKernels): Arena {
+  return new Arena(k.memory, 64);
+}
+
+/** Allocates `count` floats between sentinel gaps, fills them from `data` (or sentinels), returns the byte offset. */
+export function guarded(arena: Arena, count: number, data?: ArrayLike<number>): number {
+  const before = arena.alloc(GAP);
+  const at = arena.alloc(Math.max(count, 1));
+  const after = arena.alloc(GAP);
+  const words = new Uint32Array(arena.memory.buffer);
+  words.fill(SENTINEL_BITS, before / 4, after / 4 + GAP);
+  if (data !== undefined) new Float32Array(arena.memory.buffer, at, data.length).set(data);
+  return at;
+}
+
+/** A random tensor of `pixels` rows of `channels` floats, stored `stride` floats apart with sentinels in the row padding. */
+export function stridedData(dense: Float32Array, pixels: number, channels: number, stride: number): Float32Array {
+  const out = new Float32Array(pixels * stride);
+  new Uint32Array(out.buffer).fill(SENTINEL_BITS);
+  for (let p = 0; p < pixels; p++) out.set(dense.subarray(p * channels, (p + 1) * channels), p * stride);
+  return out;
+}
+
+/**
+ * A snapshot of memory [from, to) plus the words a kernel is expected to write. `verify` checks
+ * expected words against their values within tolerance and every other word bit-for-bit.
+ */
+export class MemoryCheck {
+  private readonly from: number;
+  private readonly before: Uint32Array;
+  private readonly expected: Float64Array;
+  private readonly mask: Uint8Array;
+  private readonly memory: WebAssembly.Memory;
+
+  constructor(arena: Arena, from = 0) {
+    this.memory = arena.memory;
+    this.from = from;
+    const to = arena.mark();
+    this.before = new Uint32Array(this.memory.buffer, from, (to - from) / 4).slice();
+    this.expected = new Float64Array(this.before.length);
+    this.mask = new Uint8Array(this.before.length);
+  }
+
+  /** The float at byte `at` should become `value`. */
+  expect(at: number, value: number): void {
+    const i = (at - this.from) / 4;
+    assert.ok(Number.isInteger(i) && i >= 0 && i < this.mask.length, `MemoryCheck.expect: byte ${at} outside the snapshot`);
+    this.mask[i] = 1;
+    this.expected[i] = value;
+  }
+
+  verify(label: string, tolerance = 1e-4): void {
+    const words = new Uint32Array(this.memory.buffer, this.from, this.before.length);
+    const floats = new Float32Array(this.memory.buffer, this.from, this.before.length);
+    let worst = 0;
+    let worstAt = -1;
+    let written = 0;
+    for (let i = 0; i < words.length; i++) {
+      if (this.mask[i] === 1) {
+        written++;
+        const e = this.expected[i]!;
+        const a = floats[i]!;
+        if (Number.isNaN(a) && Number.isNaN(e)) continue;
+        const diff = Number.isNaN(a) || Number.isNaN(e) ? Infinity : Math.abs(a - e) / Math.max(1, Math.abs(e));
+        if (diff > worst) {
+          worst = diff;
+          worstAt = i;
+        }
+      } else if (words[i] !== this.before[i]) {
+        assert.fail(
+          `${label}: the word at byte ${this.from + i * 4} changed (0x${this.before[i]!.toString(16)} → 0x${words[i]!.toString(16)}) ` +
+            'but lies outside the range the kernel should write',
+        );
+      }
+    }
+    assert.ok(written > 0, `${label}: nothing was expected to be written`);
+    if (!(worst <= tolerance)) {
+      assert.fail(`${label}: relative diff ${worst} > ${tolerance} at byte ${this.from + worstAt * 4}: got ${floats[worstAt]}, expected ${this.expected[worstAt]}`);
+    }
+  }
+}
+
+export interface Clamp {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+}
+
+export const CLAMPS: readonly Clamp[] = [
+  { name: 'linear', min: -Infinity, max: Infinity },
+  { name: 'relu', min: 0, max: Infinity },
+  { name: 'relu6', min: 0, max: 6 },
+  { name: 'clamp[-0.25,0.5]', min: -0.25, max: 0.5 },
+];
+
+/** The reference epilogue: the ref activation for linear/relu/relu6, min/max for other bounds. */
+export function applyClamp(values: Float32Array, clamp: Clamp): Float32Array {
+  const out = new Float32Array(values.length);
+  if (clamp.name === 'linear' || clamp.name === 'relu' || clamp.name === 'relu6') {
+    activation(values, out, clamp.name, values.length);
+  } else {
+    for (let i = 0; i < values.length; i++) out[i] = Math.min(Math.max(values[i]!, clamp.min), clamp.max);
+  }
+  return out;
+}
+
+/** The reference residual connection (ref `add`). */
+export function addResidual(values: Float32Array, residual: Float32Array): Float32Array {
+  const out = new Float32Array(values.length);
+  add(values, residual, out, values.length);
+  return out;
+}
+
+/** Random cut points splitting [0, n) into contiguous chunks, each a multiple of `unit` except the last. */
+export function randomChunks(rng: Random, n: number, maxChunks: number, unit = 1): Array<[number, number]> {
+  const cuts = new Set<number>();
+  const pieces = rng.int(1, maxChunks);
+  for (let i = 1; i < pieces; i++) {
+    const cut = Math.floor(rng.int(0, n) / unit) * unit;
+    if (cut > 0 && cut < n) cuts.add(cut);
+  }
+  const sorted = [0, ...[...cuts].sort((a, b) => a - b), n];
+  const chunks: Array<[number, number]> = [];
+  for (let i = 0; i + 1 < sorted.length; i++) chunks.push([sorted[i]!, sorted[i + 1]!]);
+  return chunks;
+}
