@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { registerModels } from './commands/models.js';
 import { registerSummary } from './commands/summary.js';
 import { registerInference } from './commands/inference.js';
+import { registerBench } from './commands/bench.js';
 import { EXIT_USAGE, reportError } from './errors.js';
 
 function packageVersion(): string {
@@ -28,6 +29,7 @@ export function createProgram(): Command {
   registerSummary(program);
   registerModels(program);
   registerInference(program);
+  registerBench(program);
   for (const command of program.commands) command.exitOverride().configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'mobilenet: ')) });
   return program;
 }

@@ -20,7 +20,12 @@ export interface Classification {
 }
 
 export interface MobileNetOptions {
+  /** 'wasm' (default): the WebAssembly SIMD engine; 'ref': the reference kernels. */
   backend?: Backend;
+  /** wasm: threads including the caller (default: the machine's cores in Node, else 1). */
+  threads?: number;
+  /** wasm: MobileNetV2 §5.1 memory-efficient inverted residuals. */
+  memoryEfficient?: boolean;
 }
 
 export class MobileNet {
@@ -37,7 +42,7 @@ export class MobileNet {
   }
 
   static async create(loaded: LoadedModel, options: MobileNetOptions = {}): Promise<MobileNet> {
-    const session = await InferenceSession.create(loaded.graph, loaded.weights, { backend: options.backend ?? 'ref' });
+    const session = await InferenceSession.create(loaded.graph, loaded.weights, options);
     return new MobileNet(loaded, session);
   }
 
@@ -80,6 +85,11 @@ export class MobileNet {
   embed(input: Float32Array): Tensor<'float32'> {
     const { embedding } = this.session.run(input, { embedding: true });
     return embedding!;
+  }
+
+  /** Stops worker threads; the model cannot run afterwards. */
+  async release(): Promise<void> {
+    await this.session.release();
   }
 
   toSafetensors(): Uint8Array {

@@ -7,3 +7,4 @@ export { decodeImage, loadImageTensor, type DecodedImage } from './image.js';
 export { readFileBytes, writeFileAtomic } from './fs.js';
 export { fetchPretrained, downloadFile, type FetchPretrainedOptions } from './download.js';
 export { defaultCacheDir, cachedWeightsPath } from './cache.js';
+export { useNodeRuntime } from './runtime.js';

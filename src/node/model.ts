@@ -8,7 +8,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { MobileNetError } from '../errors.js';
-import { MobileNet, type Classification } from '../model/mobilenet.js';
+import { MobileNet, type Classification, type MobileNetOptions } from '../model/mobilenet.js';
+import { useNodeRuntime } from './runtime.js';
 import { readModel, type WeightFormat } from '../model/load.js';
 import type { Backend } from '../runtime/session.js';
 import type { ModelOptions } from '../spec/types.js';
@@ -33,6 +34,18 @@ export interface LoadModelOptions {
   /** false: load a backbone whose classifier differs or is absent. Default true. */
   strict?: boolean;
   backend?: Backend;
+  /** wasm: threads including the caller (default: the machine's cores). */
+  threads?: number;
+  /** wasm: MobileNetV2 §5.1 memory-efficient inverted residuals. */
+  memoryEfficient?: boolean;
+}
+
+function engineOptions(options: LoadModelOptions): MobileNetOptions {
+  useNodeRuntime();
+  const out: MobileNetOptions = { backend: options.backend ?? 'wasm' };
+  if (options.threads !== undefined) out.threads = options.threads;
+  if (options.memoryEfficient !== undefined) out.memoryEfficient = options.memoryEfficient;
+  return out;
 }
 
 function isFile(path: string): boolean {
@@ -64,7 +77,7 @@ export async function loadModel(source: string, options: LoadModelOptions = {}):
   if (options.options) read.options = options.options;
   if (options.format) read.format = options.format;
   const loaded = await readModel(bytes, read);
-  return MobileNet.create(loaded, { backend: options.backend ?? 'ref' });
+  return MobileNet.create(loaded, engineOptions(options));
 }
 
 /**
@@ -97,7 +110,7 @@ async function loadPretrained(name: string, options: LoadModelOptions): Promise<
   loaded.metadata.preprocess = pretrainedPreprocessConfig(entry);
   loaded.metadata.labels = entry.includeTop ? [...(entry.labels === 'imagenet' ? IMAGENET_LABELS : labelsWithBackground())] : [];
   loaded.metadata.source = entry.id;
-  return MobileNet.create(loaded, { backend: options.backend ?? 'ref' });
+  return MobileNet.create(loaded, engineOptions(options));
 }
 
 /** Decode and preprocess image files with the model's own preprocessing: (N, H, W, 3). */

@@ -10,7 +10,7 @@ import * as ref from '../kernels/ref/index.js';
 import { formatShape, shapeSize, type NamedTensors, type Tensor } from '../tensor.js';
 import { foldBatchNorm } from './fold.js';
 import { checkWeights, type Weights } from './weights.js';
-import { WasmEngine } from './wasm/engine.js';
+import { WasmEngine, type StepProfile } from './wasm/engine.js';
 import { defaultThreadCount } from './wasm/pool.js';
 import { activationMemory } from '../graph/cost.js';
 
@@ -82,6 +82,12 @@ export class InferenceSession {
   /** wasm: the kernel variant in use ('relaxed' FMA or plain 'simd'); undefined for ref. */
   get simd(): string | undefined {
     return this.engine?.variant;
+  }
+
+  /** wasm: per-step timing of one run (which layers take the time, GFLOP/s each). */
+  profile(input: Float32Array): StepProfile[] {
+    if (!this.engine) throw new MobileNetError('INVALID_ARGUMENT', 'profiling needs the wasm backend');
+    return this.engine.profile(input, input.length / shapeSize(this.inputShape));
   }
 
   /** Activation bytes the engine allocates for a batch (arena + band buffers); ref: the cost model's plain schedule. */

@@ -56,6 +56,7 @@ const EXPECTED_NODE_EXPORTS = [
   'loadImages',
   'loadModel',
   'readFileBytes',
+  'useNodeRuntime',
   'writeFileAtomic',
 ];
 

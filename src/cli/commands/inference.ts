@@ -10,6 +10,7 @@ interface ModelFlags extends RawModelFlags {
   model?: string;
   weights?: string;
   backend?: string;
+  threads?: string;
 }
 
 function addModelFlags(command: Command, modelRequired: boolean): Command {
@@ -20,14 +21,16 @@ function addModelFlags(command: Command, modelRequired: boolean): Command {
     .option('--resolution <R>', 'input size: an integer ≥ 32, or HxW')
     .option('--classes <N>', 'classifier outputs (taken from the weights when absent)')
     .option('--convention <name>', 'torchvision | keras | slim (default: the weights file\'s source)')
-    .option('--backend <name>', 'ref (the reference engine)', 'ref');
+    .option('--backend <name>', 'wasm (WebAssembly SIMD) or ref (the reference kernels)', 'wasm')
+    .option('--threads <n>', 'wasm: threads (default: one per core)');
 }
 
 async function modelFromFlags(source: string | undefined, flags: ModelFlags, extra: ModelOptions = {}): Promise<MobileNet> {
   if (!source) throw new UsageError('--model is required: a weights file, or a model name with --weights');
   const options: LoadModelOptions = { options: { ...extra, ...modelOptionsFromFlags(flags) } };
   if (flags.weights) options.weights = flags.weights;
-  options.backend = parseChoice('--backend', flags.backend ?? 'ref', ['ref'] as const);
+  options.backend = parseChoice('--backend', flags.backend ?? 'wasm', ['wasm', 'ref'] as const);
+  if (flags.threads !== undefined) options.threads = parseInteger('--threads', flags.threads, 1);
   return loadModel(source, options);
 }
 

@@ -102,3 +102,37 @@ export interface AxisPadding {
   readonly after: number;
   readonly out: number;
 }
+
+/**
+ * batchNormTraining's affine parameters (C each). The statistics are not inputs: they are computed
+ * from the batch and written to BatchNormSaved.
+ */
+export interface BatchNormTrainingParams {
+  readonly gamma: Float32Array; // (C)
+  readonly beta: Float32Array; // (C)
+  readonly epsilon: number;
+}
+
+/**
+ * What batchNormTraining writes for batchNormBackward (and for updateRunningStats): the batch mean
+ * and 1 / sqrt(biased batch variance + epsilon) per channel, as PyTorch saves them.
+ */
+export interface BatchNormSaved {
+  readonly mean: Float32Array; // (C)
+  readonly invStd: Float32Array; // (C)
+  /**
+   * Optional: receives the unbiased (Bessel-corrected, count / (count − 1)) batch variance, the
+   * value PyTorch and TensorFlow's fused batch norm feed into the running variance.
+   */
+  readonly unbiasedVariance?: Float32Array | null; // (C)
+}
+
+/**
+ * softmaxCrossEntropy over (rows, cols) logits with one integer label per row. labelSmoothing ε
+ * mixes the one-hot target with the uniform one: target = (1 − ε)·onehot + ε / cols.
+ */
+export interface SoftmaxCrossEntropyDesc {
+  readonly rows: number;
+  readonly cols: number;
+  readonly labelSmoothing: number;
+}

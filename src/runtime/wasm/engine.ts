@@ -20,6 +20,7 @@ import type { TensorShape } from '../../graph/ops.js';
 import * as ref from '../../kernels/ref/index.js';
 import * as K from '../../kernels/wasm/index.js';
 import { shapeSize } from '../../tensor.js';
+import { nodeMacs } from '../../graph/cost.js';
 import { planArena, type TensorLifetime } from '../arena.js';
 import { foldBatchNorm } from '../fold.js';
 import { fuseLayers, type FusedLayer } from '../fuse.js';
@@ -60,7 +61,18 @@ interface Chain {
 
 type Step = { kind: 'layer'; layer: FusedLayer } | Chain;
 
+/** One step's place in a profile: which layers it runs and their multiply-adds. */
+export interface StepProfile {
+  layers: string[];
+  kind: string;
+  macs: number;
+  ms: number;
+  /** 2·MACs / time. */
+  gflops: number;
+}
+
 interface Plan {
+  labels: Array<{ layers: string[]; kind: string; macs: number }>;
   batch: number;
   keepAll: boolean;
   steps: StepPlan[];
@@ -419,7 +431,15 @@ export class WasmEngine {
       }
       plans.push({ calls: calls.map((c) => Int32Array.from(c)) });
     });
-    return { batch, keepAll, steps: plans, refSteps, offsets, arenaBytes: arena.size, scratchBytes: scratchBytes * T };
+    const labels = steps.map((s) => {
+      const layers: FusedLayer[] = s.kind === 'chain' ? [...(s.producer ? [s.producer] : []), s.dw, s.project] : [s.layer];
+      return {
+        layers: layers.map((l) => l.name),
+        kind: s.kind === 'chain' ? 'chain' : s.layer.kind,
+        macs: batch * layers.reduce((sum, l) => sum + nodeMacs(l.node), 0),
+      };
+    });
+    return { labels, batch, keepAll, steps: plans, refSteps, offsets, arenaBytes: arena.size, scratchBytes: scratchBytes * T };
   }
 
   private convDesc(
@@ -615,6 +635,16 @@ export class WasmEngine {
       out.set(name, g.slice(offset / 4, offset / 4 + length));
     }
     return out;
+  }
+
+  /** Time every step of one run (thread 0's wall time per step, barriers included). */
+  profile(input: Float32Array, batch: number): StepProfile[] {
+    const plan = this.planFor(batch, false);
+    new Float32Array(this.kernels.memory.buffer).set(input, plan.offsets.get(this.graph.input.name)! / 4);
+    const times = new Array<number>(plan.steps.length).fill(0);
+    this.pool?.start();
+    executePlan(this.kernels.exports, this.kernels.memory, this.control, plan.steps, 0, this.threads, (s) => plan.refSteps.get(s)?.(), (s, ms) => (times[s] = ms));
+    return plan.labels.map((l, i) => ({ ...l, ms: times[i]!, gflops: (2 * l.macs) / (times[i]! * 1e6) }));
   }
 
   async release(): Promise<void> {

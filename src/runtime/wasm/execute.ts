@@ -82,7 +82,9 @@ export function executePlan(
   thread: number,
   threads: number,
   runRef?: (step: number) => void,
+  onStep?: (step: number, ms: number) => void,
 ): void {
+  let started = onStep ? performance.now() : 0;
   let bytes = new Uint8Array(memory.buffer);
   let words = new Int32Array(memory.buffer);
   for (let s = 0; s < steps.length; s++) {
@@ -121,5 +123,10 @@ export function executePlan(
       }
     }
     barrier(control, threads);
+    if (onStep) {
+      const now = performance.now();
+      onStep(s, now - started);
+      started = now;
+    }
   }
 }

@@ -18,19 +18,123 @@ import {
 /** Bytes of one packed channel group: bias and 9 taps, 4 floats each. */
 const GROUP_BYTES: usize = 160;
 
+/** Interior loop variants: the column taps of two neighbouring outputs overlap when stride·1 = dilation (SHARE1) or stride = 2·dilation (SHARE2). */
+const GENERIC: i32 = 0;
+const SHARE1: i32 = 1;
+const SHARE2: i32 = 2;
+const PAIRS: bool = true;
+
+/**
+ * The interior of one output row for one full channel group when stride = dilation = 1 and all three
+ * kernel rows are inside the input (the common case). Two output pixels per iteration; the input
+ * columns x, x + 1 of each kernel row stay in registers from the previous iteration, so each
+ * iteration loads only columns x + 2, x + 3 (6 vectors) and the taps (loaded where they are used,
+ * from L1, rather than pinned in registers). Partial sums are stored after each kernel row so that
+ * V8, which emits a block's loads before its arithmetic, keeps each row's loads with its row.
+ */
+@inline function interiorRolling3(
+  r0: usize, r1: usize, r2: usize, wg: usize, ps: usize, o: usize, os: usize, count: i32, lo: v128, hi: v128,
+): void {
+  const ps2 = ps << 1;
+  const os2 = os << 1;
+  // Columns x and x + 1 of the three kernel rows.
+  let a0 = v128.load(r0);
+  let b0 = v128.load(r0 + ps);
+  let a1 = v128.load(r1);
+  let b1 = v128.load(r1 + ps);
+  let a2 = v128.load(r2);
+  let b2 = v128.load(r2 + ps);
+  let p0 = r0 + ps2; // column x + 2
+  let p1 = r1 + ps2;
+  let p2 = r2 + ps2;
+  let q = o;
+  let n = count;
+  for (; n >= 2; n -= 2) {
+    const q1 = q + os;
+    const bias = v128.load(wg);
+    let k = v128.load(wg, 16);
+    let c = v128.load(p0);
+    let d = v128.load(p0 + ps);
+    let x = madd(a0, k, bias);
+    let y = madd(b0, k, bias);
+    k = v128.load(wg, 32);
+    x = madd(b0, k, x);
+    y = madd(c, k, y);
+    k = v128.load(wg, 48);
+    x = madd(c, k, x);
+    y = madd(d, k, y);
+    a0 = c;
+    b0 = d;
+    v128.store(q, x);
+    v128.store(q1, y);
+    k = v128.load(wg, 64);
+    c = v128.load(p1);
+    d = v128.load(p1 + ps);
+    x = madd(a1, k, x);
+    y = madd(b1, k, y);
+    k = v128.load(wg, 80);
+    x = madd(b1, k, x);
+    y = madd(c, k, y);
+    k = v128.load(wg, 96);
+    x = madd(c, k, x);
+    y = madd(d, k, y);
+    a1 = c;
+    b1 = d;
+    v128.store(q, x);
+    v128.store(q1, y);
+    k = v128.load(wg, 112);
+    c = v128.load(p2);
+    d = v128.load(p2 + ps);
+    x = madd(a2, k, x);
+    y = madd(b2, k, y);
+    k = v128.load(wg, 128);
+    x = madd(b2, k, x);
+    y = madd(c, k, y);
+    k = v128.load(wg, 144);
+    x = madd(c, k, x);
+    y = madd(d, k, y);
+    a2 = c;
+    b2 = d;
+    v128.store(q, clamp(x, lo, hi));
+    v128.store(q1, clamp(y, lo, hi));
+    p0 += ps2;
+    p1 += ps2;
+    p2 += ps2;
+    q += os2;
+  }
+  if (n > 0) {
+    // The odd last pixel: columns x, x + 1 are a*, b*; column x + 2 at p*.
+    let x = madd(a0, v128.load(wg, 16), v128.load(wg));
+    x = madd(b0, v128.load(wg, 32), x);
+    x = madd(v128.load(p0), v128.load(wg, 48), x);
+    x = madd(a1, v128.load(wg, 64), x);
+    x = madd(b1, v128.load(wg, 80), x);
+    x = madd(v128.load(p1), v128.load(wg, 96), x);
+    x = madd(a2, v128.load(wg, 112), x);
+    x = madd(b2, v128.load(wg, 128), x);
+    x = madd(v128.load(p2), v128.load(wg, 144), x);
+    v128.store(q, clamp(x, lo, hi));
+  }
+}
+
 /**
  * The interior columns of one output row for one full channel group. NROWS (a constant after
  * inlining) kernel rows are inside the input, starting at kernel row kyLo: their input rows are at
  * r0, r1, r2 (already offset to the first interior pixel's first tap and to the group's channels).
  * wg points at the group's packed block; dx is the byte step between taps of a row (dilationW
- * pixels) and px the step between output pixels (strideW pixels).
+ * pixels) and px the step between output pixels (strideW pixels). Two output pixels per iteration
+ * share the weights in registers and, for MODE SHARE1/SHARE2, the overlapping input columns.
+ *
+ * V8 schedules all of a basic block's loads before its arithmetic; storing the partial sums after
+ * each kernel row keeps the next row's loads below this row's multiply-adds, so the loaded values,
+ * the 9 taps and the accumulators fit in the 15 SIMD registers with few spills.
  */
 @inline function interiorGroup(
-  NROWS: i32, r0: usize, r1: usize, r2: usize, wg: usize, kyLo: i32, dx: usize, px: usize,
+  NROWS: i32, MODE: i32, r0: usize, r1: usize, r2: usize, wg: usize, kyLo: i32, dx: usize, px: usize,
   o: usize, os: usize, count: i32, lo: v128, hi: v128,
 ): void {
   const bias = v128.load(wg);
-  const wr = wg + 16; // taps of the first live kernel row
+  const wr = wg + 16 + ((kyLo * 48) as usize); // taps of the first live kernel row
   const k0 = v128.load(wr);
   const k1 = v128.load(wr, 16);
   const k2 = v128.load(wr, 32);
@@ -55,7 +159,70 @@ const GROUP_BYTES: usize = 160;
   let p1 = r1;
   let p2 = r2;
   let q = o;
-  for (let n = count; n > 0; n--) {
+  let n = count;
+  const px2 = px << 1;
+  const dx3 = dx2 + dx;
+  const dx4 = dx2 << 1;
+  const os2 = os << 1;
+  for (; PAIRS && n >= 2; n -= 2) {
+    const q1 = q + os;
+    let a = bias;
+    let b = bias;
+    {
+      const c0 = v128.load(p0);
+      const c1 = v128.load(p0 + dx);
+      const c2 = v128.load(p0 + dx2);
+      a = madd(c2, k2, madd(c1, k1, madd(c0, k0, a)));
+      if (MODE == SHARE1) {
+        b = madd(v128.load(p0 + dx3), k2, madd(c2, k1, madd(c1, k0, b)));
+      } else if (MODE == SHARE2) {
+        b = madd(v128.load(p0 + dx4), k2, madd(v128.load(p0 + dx3), k1, madd(c2, k0, b)));
+      } else {
+        const pb = p0 + px;
+        b = madd(v128.load(pb + dx2), k2, madd(v128.load(pb + dx), k1, madd(v128.load(pb), k0, b)));
+      }
+    }
+    if (NROWS >= 2) {
+      v128.store(q, a);
+      v128.store(q1, b);
+      const c0 = v128.load(p1);
+      const c1 = v128.load(p1 + dx);
+      const c2 = v128.load(p1 + dx2);
+      a = madd(c2, k5, madd(c1, k4, madd(c0, k3, a)));
+      if (MODE == SHARE1) {
+        b = madd(v128.load(p1 + dx3), k5, madd(c2, k4, madd(c1, k3, b)));
+      } else if (MODE == SHARE2) {
+        b = madd(v128.load(p1 + dx4), k5, madd(v128.load(p1 + dx3), k4, madd(c2, k3, b)));
+      } else {
+        const pb = p1 + px;
+        b = madd(v128.load(pb + dx2), k5, madd(v128.load(pb + dx), k4, madd(v128.load(pb), k3, b)));
+      }
+    }
+    if (NROWS >= 3) {
+      v128.store(q, a);
+      v128.store(q1, b);
+      const c0 = v128.load(p2);
+      const c1 = v128.load(p2 + dx);
+      const c2 = v128.load(p2 + dx2);
+      a = madd(c2, k8, madd(c1, k7, madd(c0, k6, a)));
+      if (MODE == SHARE1) {
+        b = madd(v128.load(p2 + dx3), k8, madd(c2, k7, madd(c1, k6, b)));
+      } else if (MODE == SHARE2) {
+        b = madd(v128.load(p2 + dx4), k8, madd(v128.load(p2 + dx3), k7, madd(c2, k6, b)));
+      } else {
+        const pb = p2 + px;
+        b = madd(v128.load(pb + dx2), k8, madd(v128.load(pb + dx), k7, madd(v128.load(pb), k6, b)));
+      }
+    }
+    v128.store(q, clamp(a, lo, hi));
+    v128.store(q1, clamp(b, lo, hi));
+    p0 += px2;
+    if (NROWS >= 2) p1 += px2;
+    if (NROWS >= 3) p2 += px2;
+    q += os2;
+  }
+
+  for (; n > 0; n--) {
     let acc = madd(v128.load(p0), k0, bias);
     acc = madd(v128.load(p0 + dx), k1, acc);
     acc = madd(v128.load(p0 + dx2), k2, acc);
@@ -78,27 +245,38 @@ const GROUP_BYTES: usize = 160;
 }
 
 /**
- * One output pixel for one channel group of `lanes` (1…4) live channels, with every tap checked
- * against the input's columns. rowTop is the input row of kernel row kyLo (already offset to the
- * group's channels), rowStep the bytes between kernel rows; ix0 is the input column of tap kx = 0.
+ * One output pixel of a border column (or of the partial last group), for the groups [g0, groups)
+ * plus the partial group of `tailLanes` channels. Only taps inside the input are read: kernel rows
+ * kyLo…kyHi and columns kxLo…kxHi. tap points at the input of tap (kyLo, kxLo) for channel 0, rowStep
+ * and dx are the byte steps between kernel rows and columns. Live lanes only are read and written
+ * for the partial group.
  */
-@inline function checkedPixel(
-  rowTop: usize, rowStep: usize, kyLo: i32, kyHi: i32, ix0: i32, dW: i32, inWidth: i32, ps: usize,
-  wg: usize, lanes: i32, o: usize, lo: v128, hi: v128,
+function borderPixel(
+  tap: usize, rowStep: usize, dx: usize, kyLo: i32, kyHi: i32, kxLo: i32, kxHi: i32, weights: usize,
+  g0: i32, groups: i32, tailLanes: i32, o: usize, lo: v128, hi: v128,
 ): void {
-  let acc = v128.load(wg);
-  let row = rowTop;
-  for (let ky = kyLo; ky <= kyHi; ky++) {
-    const wr = wg + 16 + ((ky * 48) as usize);
-    for (let kx = 0; kx < 3; kx++) {
-      const ix = ix0 + kx * dW;
-      if (ix >= 0 && ix < inWidth) {
-        acc = madd(loadN(row + (ix as usize) * ps, lanes), v128.load(wr + ((kx << 4) as usize)), acc);
+  const wFirst: usize = 16 + (((kyLo * 3 + kxLo) << 4) as usize);
+  for (let g = g0; g <= groups; g++) {
+    const lanes = g < groups ? 4 : tailLanes;
+    if (lanes == 0) break;
+    const c = (g << 4) as usize;
+    const wg = weights + (g as usize) * GROUP_BYTES;
+    let acc = v128.load(wg);
+    let row = tap + c;
+    let wrow = wg + wFirst;
+    for (let ky = kyLo; ky <= kyHi; ky++) {
+      let p = row;
+      let w = wrow;
+      for (let kx = kxLo; kx <= kxHi; kx++) {
+        acc = madd(lanes == 4 ? v128.load(p) : loadN(p, lanes), v128.load(w), acc);
+        p += dx;
+        w += 16;
       }
+      row += rowStep;
+      wrow += 48;
     }
-    row += rowStep;
+    storeN(o + c, clamp(acc, lo, hi), lanes);
   }
-  storeN(o, clamp(acc, lo, hi), lanes);
 }
 
 export function depthwise3x3(d: usize): void {
@@ -135,6 +313,7 @@ export function depthwise3x3(d: usize): void {
   const xL = min32((padLeft + sW - 1) / sW, outWidth);
   const xR = min32(max32(floorDiv(inWidth - 1 - 2 * dW + padLeft, sW) + 1, xL), outWidth);
   const interior = xR - xL;
+  const mode = px == dx ? SHARE1 : px == dx << 1 ? SHARE2 : GENERIC;
 
   for (let oy = rowStart; oy < rowEnd; oy++) {
     const iy0 = oy * sH - padTop; // input row of kernel row 0
@@ -156,11 +335,13 @@ export function depthwise3x3(d: usize): void {
       let o = outRow + (xL as usize) * os;
       for (let g = 0; g < fullGroups; g++) {
         if (nrows == 3) {
-          interiorGroup(3, r0, r0 + rowStep, r0 + 2 * rowStep, wg, kyLo, dx, px, o, os, interior, lo, hi);
+          if (mode == SHARE1) interiorRolling3(r0, r0 + rowStep, r0 + 2 * rowStep, wg, dx, o, os, interior, lo, hi);
+          else if (mode == SHARE2) interiorGroup(3, SHARE2, r0, r0 + rowStep, r0 + 2 * rowStep, wg, kyLo, dx, px, o, os, interior, lo, hi);
+          else interiorGroup(3, GENERIC, r0, r0 + rowStep, r0 + 2 * rowStep, wg, kyLo, dx, px, o, os, interior, lo, hi);
         } else if (nrows == 2) {
-          interiorGroup(2, r0, r0 + rowStep, r0, wg, kyLo, dx, px, o, os, interior, lo, hi);
+          interiorGroup(2, GENERIC, r0, r0 + rowStep, r0, wg, kyLo, dx, px, o, os, interior, lo, hi);
         } else if (nrows == 1) {
-          interiorGroup(1, r0, r0, r0, wg, kyLo, dx, px, o, os, interior, lo, hi);
+          interiorGroup(1, GENERIC, r0, r0, r0, wg, kyLo, dx, px, o, os, interior, lo, hi);
         } else {
           // No kernel row inside the input: the output is the clamped bias.
           const v = clamp(v128.load(wg), lo, hi);
@@ -183,17 +364,19 @@ export function depthwise3x3(d: usize): void {
         ox = xR - 1; // skip to the right border
         continue;
       }
+      if (kyLo > kyHi) {
+        // No kernel row inside the input: nothing to read.
+        borderPixel(0, 0, 0, 0, -1, 0, -1, weights, isInterior ? fullGroups : 0, fullGroups, tailLanes, outRow + (ox as usize) * os, lo, hi);
+        continue;
+      }
       const ix0 = ox * sW - padLeft;
-      const o = outRow + (ox as usize) * os;
-      const g0 = isInterior ? fullGroups : 0;
-      for (let g = g0; g < fullGroups; g++) {
-        const c = (g << 4) as usize;
-        checkedPixel(rowTop + c, rowStep, kyLo, kyHi, ix0, dW, inWidth, ps, weights + (g as usize) * GROUP_BYTES, 4, o + c, lo, hi);
-      }
-      if (tailLanes != 0) {
-        const c = (fullGroups << 4) as usize;
-        checkedPixel(rowTop + c, rowStep, kyLo, kyHi, ix0, dW, inWidth, ps, weights + (fullGroups as usize) * GROUP_BYTES, tailLanes, o + c, lo, hi);
-      }
+      let kxLo = 0;
+      while (kxLo < 3 && ix0 + kxLo * dW < 0) kxLo++;
+      let kxHi = 2;
+      while (kxHi >= kxLo && ix0 + kxHi * dW >= inWidth) kxHi--;
+      // The tap (kyLo, kxLo): computed only when it is inside the input.
+      const tap: usize = kxLo <= kxHi ? rowTop + ((ix0 + kxLo * dW) as usize) * ps : 0;
+      borderPixel(tap, rowStep, dx, kyLo, kyHi, kxLo, kxHi, weights, isInterior ? fullGroups : 0, fullGroups, tailLanes, outRow + (ox as usize) * os, lo, hi);
     }
   }
 }
