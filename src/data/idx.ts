@@ -19,7 +19,6 @@ import { MobileNetError } from '../errors.js';
 
 export const IDX_IMAGES_MAGIC = 0x00000803;
 export const IDX_LABELS_MAGIC = 0x00000801;
-const UBYTE_TYPE = 0x08;
 
 /** An IDX images file: N grayscale images of rows × cols. */
 export interface IdxImages {
@@ -166,7 +165,8 @@ function describeMagic(magic: number): string {
 }
 
 /**
- * Header checks shared by both kinds: the magic, then the sizes against the file's length.
+ * Header checks shared by both kinds: the magic (which fixes the element type, 0x08 = unsigned
+ * byte, and the number of dimensions), then the sizes against the file's length.
  * Returns the sizes; the elements start at 4 + 4·dims.
  */
 function parseIdxHeader(data: Uint8Array, name: string, expectedMagic: number, what: string): number[] {
@@ -178,7 +178,6 @@ function parseIdxHeader(data: Uint8Array, name: string, expectedMagic: number, w
   if (magic !== expectedMagic) {
     throw invalid(name, `not an IDX ${what} file: magic ${describeMagic(magic)}, expected ${hex32(expectedMagic)}`);
   }
-  if (data[2] !== UBYTE_TYPE) throw invalid(name, `IDX element type 0x${data[2]!.toString(16)}, expected 0x08 (unsigned byte)`);
   const dims = data[3]!;
   const headerBytes = 4 + 4 * dims;
   if (data.length < headerBytes) {

@@ -32,10 +32,10 @@ export const FASHION_MNIST_FILES: Readonly<Record<FashionMnistSplit, { images: s
 });
 
 /**
- * sha256 of the published .gz files at FASHION_MNIST_BASE_URL. Two independent public projects
- * list these same digests; the README publishes MD5s (8d4fb7e6…, 25c81989…, bef4ecab…, bb300cfd…).
- * Debian's package ships the same data re-compressed (no file name in the gzip header), so its
- * .gz files hash differently; the decompressed IDX content is identical.
+ * sha256 of the published .gz files at FASHION_MNIST_BASE_URL, as two independent public
+ * projects list them (the dataset's README publishes only MD5s: 8d4fb7e6…, 25c81989…, bef4ecab…,
+ * bb300cfd…); not verified against a download here. Debian's package ships the same IDX data
+ * re-compressed (no file name in the gzip header), so its .gz files hash differently.
  */
 export const FASHION_MNIST_SHA256: Readonly<Record<string, string>> = Object.freeze({
   'train-images-idx3-ubyte.gz': '08dc20ab1689590a0bcd66e874647b6ee8464e2d501b5a3f1f78831db19a3fdc',

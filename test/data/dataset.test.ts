@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -22,7 +22,8 @@ import {
 } from '../../src/data/dataset.js';
 import { resizeImage } from '../../src/data/resize.js';
 import { decodeImage } from '../../src/node/image.js';
-import { FASHION_MNIST_FILES, loadFashionMnist, loadImageFolder } from '../../src/node/datasets.js';
+import { downloadFashionMnist, FASHION_MNIST_FILES, FASHION_MNIST_SHA256, loadFashionMnist, loadImageFolder } from '../../src/node/datasets.js';
+import type { FetchLike } from '../../src/node/download.js';
 
 const sampleDir = join(repoRoot, 'data', 'fashion-mnist-sample');
 
@@ -283,6 +284,37 @@ test('loadImageFolder: classes from sorted sub-folders, resizing, gray, corrupt 
     await assertRejected(loadImageFolder(empty), 'INVALID_ARGUMENT', /no class sub-folders/);
     rmSync(empty, { recursive: true });
     await assertRejected(loadImageFolder(dir, { size: 0 }), 'INVALID_ARGUMENT', /size/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('downloadFashionMnist checks the published sha256 and keeps files already present (no network: injected fetch)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mobilenet-ts-fmnist-dl-'));
+  try {
+    const calls: string[] = [];
+    const fakeFetch: FetchLike = async (url) => {
+      calls.push(url);
+      return new Response(readFileSync(join(sampleDir, 't10k-labels-idx1-ubyte.gz')));
+    };
+    // The sample's bytes are not the published file: the hash check refuses them and leaves nothing behind.
+    await assertRejected(
+      downloadFashionMnist({ dataDir: dir, splits: ['test'], fetchImpl: fakeFetch, handleSignals: false }),
+      'NETWORK_ERROR',
+      /t10k-images-idx3-ubyte\.gz: hash mismatch: expected sha256 78dcbbfb5a27efaf/,
+    );
+    assert.deepEqual(calls, ['http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/t10k-images-idx3-ubyte.gz']);
+    assert.deepEqual(readdirSync(dir), []);
+    // Files already there are not fetched again.
+    for (const name of [FASHION_MNIST_FILES.test.images, FASHION_MNIST_FILES.test.labels]) {
+      writeFileSync(join(dir, `${name}.gz`), readFileSync(join(sampleDir, `${name}.gz`)));
+    }
+    calls.length = 0;
+    const paths = await downloadFashionMnist({ dataDir: dir, splits: ['test'], fetchImpl: fakeFetch, handleSignals: false });
+    assert.deepEqual(paths, [join(dir, 't10k-images-idx3-ubyte.gz'), join(dir, 't10k-labels-idx1-ubyte.gz')]);
+    assert.deepEqual(calls, []);
+    assert.equal(Object.keys(FASHION_MNIST_SHA256).length, 4);
+    assert.ok(Object.values(FASHION_MNIST_SHA256).every((h) => /^[0-9a-f]{64}$/.test(h)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

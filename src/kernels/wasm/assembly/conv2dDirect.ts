@@ -86,6 +86,69 @@ function tile4(
   store8(o + 3 * os, c30, c31, cols, lo, hi);
 }
 
+/** Stores one 16-channel pixel row: clamp(acc) into `cols` (9…16) channels at o. */
+@inline function store16(o: usize, c0: v128, c1: v128, c2: v128, c3: v128, cols: i32, lo: v128, hi: v128): void {
+  v128.store(o, clamp(c0, lo, hi));
+  v128.store(o, clamp(c1, lo, hi), 16);
+  if (cols >= 16) {
+    v128.store(o, clamp(c2, lo, hi), 32);
+    v128.store(o, clamp(c3, lo, hi), 48);
+  } else {
+    storeN(o + 32, clamp(c2, lo, hi), min32(cols - 8, 4));
+    storeN(o + 48, clamp(c3, lo, hi), max32(0, cols - 12));
+  }
+}
+
+/** Like tile4, for two interior output pixels times 16 output channels (needs cols > 8). */
+function tile2x16(
+  a: usize, px: usize, rowStep: usize, nrows: i32, w: usize, wRow: usize, kw: i32, cin: i32, dx: usize,
+  b: usize, o: usize, os: usize, cols: i32, lo: v128, hi: v128,
+): void {
+  let c00 = v128.load(b);
+  let c01 = v128.load(b, 16);
+  let c02 = v128.load(b, 32);
+  let c03 = v128.load(b, 48);
+  let c10 = c00;
+  let c11 = c01;
+  let c12 = c02;
+  let c13 = c03;
+  let wp = w;
+  let row = a;
+  const contiguous = dx == ((cin as usize) << 2);
+  const runs = contiguous ? 1 : kw;
+  const runLength = contiguous ? kw * cin : cin;
+  for (let ky = 0; ky < nrows; ky++) {
+    let run = row;
+    for (let rr = 0; rr < runs; rr++) {
+      let a0 = run;
+      let a1 = run + px;
+      for (let t = runLength; t > 0; t--) {
+        const w0 = v128.load(wp);
+        const w1 = v128.load(wp, 16);
+        const w2 = v128.load(wp, 32);
+        const w3 = v128.load(wp, 48);
+        let x = v128.load32_splat(a0);
+        c00 = madd(x, w0, c00);
+        c01 = madd(x, w1, c01);
+        c02 = madd(x, w2, c02);
+        c03 = madd(x, w3, c03);
+        x = v128.load32_splat(a1);
+        c10 = madd(x, w0, c10);
+        c11 = madd(x, w1, c11);
+        c12 = madd(x, w2, c12);
+        c13 = madd(x, w3, c13);
+        a0 += 4;
+        a1 += 4;
+        wp += wRow;
+      }
+      run += dx;
+    }
+    row += rowStep;
+  }
+  store16(o, c00, c01, c02, c03, cols, lo, hi);
+  store16(o + os, c10, c11, c12, c13, cols, lo, hi);
+}
+
 /** One output pixel times 8 output channels with every tap's column checked. */
 function pixel1(
   row0: usize, rowStep: usize, nrows: i32, ix0: i32, inWidth: i32, ip: usize, dW: i32,
@@ -167,13 +230,34 @@ export function conv2dDirect(d: usize): void {
     let ox = 0;
     while (ox < outWidth) {
       const o = outRow + (ox as usize) * os;
-      if (ox >= xL && ox + 4 <= xR) {
+      if (ox >= xL && ox + 2 <= xR) {
+        // Interior pixels, four (or, near the right border, two) at a time: 16 channels at a time
+        // on 2 pixels, the last 8 channels (when Cout mod 16 is 1…8) on 4 pixels.
+        const four = ox + 4 <= xR;
         const a = row0 + ((ox * sW - padLeft) as usize) * ip;
-        for (let c = 0; c < cout; c += 8) {
+        let c = 0;
+        for (; c + 8 < cout; c += 16) {
           const cb = (c as usize) << 2;
-          tile4(a, px, rowStep, nrows, w0 + cb, wRow, kw, cin, dx, bias + cb, o + cb, os, min32(8, cout - c), lo, hi);
+          tile2x16(a, px, rowStep, nrows, w0 + cb, wRow, kw, cin, dx, bias + cb, o + cb, os, min32(16, cout - c), lo, hi);
+          if (four) tile2x16(a + 2 * px, px, rowStep, nrows, w0 + cb, wRow, kw, cin, dx, bias + cb, o + 2 * os + cb, os, min32(16, cout - c), lo, hi);
         }
-        ox += 4;
+        if (c < cout) {
+          const cb = (c as usize) << 2;
+          if (four) {
+            tile4(a, px, rowStep, nrows, w0 + cb, wRow, kw, cin, dx, bias + cb, o + cb, os, cout - c, lo, hi);
+          } else {
+            pixel1(row0, rowStep, nrows, ox * sW - padLeft, inWidth, ip, dW, w0 + cb, wRow, kw, cin, bias + cb, o + cb, cout - c, lo, hi);
+            pixel1(row0, rowStep, nrows, (ox + 1) * sW - padLeft, inWidth, ip, dW, w0 + cb, wRow, kw, cin, bias + cb, o + os + cb, cout - c, lo, hi);
+          }
+        }
+        ox += four ? 4 : 2;
+      } else {
+            pixel1(row0, rowStep, nrows, ox * sW - padLeft, inWidth, ip, dW, w0 + cb, wRow, kw, cin, bias + cb, o + cb, cout - c, lo, hi);
+            pixel1(row0, rowStep, nrows, (ox + 1) * sW - padLeft, inWidth, ip, dW, w0 + cb, wRow, kw, cin, bias + cb, o + os + cb, cout - c, lo, hi);
+          }
+        }
+        ox += c < cout && ox + 4 <= xR ? 4 : 2;
+        if (ox - 2 > 0 && false) ox = ox;
       } else {
         const ix0 = ox * sW - padLeft;
         for (let c = 0; c < cout; c += 8) {
