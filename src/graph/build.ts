@@ -255,7 +255,8 @@ function buildV2(b: GraphBuilder, spec: MobileNetV2Spec, blockEnds: Cursor[]): s
     if (block.residual) b.add(`${prefix}.add`, shortcut, 'residual');
     blockEnds.push(b.cursor);
   });
-  b.convBnAct('head', (name) => b.conv(name, spec.lastConv, 'head'), 'relu6', 'head');
+  // The last 1×1 conv to 1280 channels is a pointwise conv like the others.
+  b.convBnAct('head', (name) => b.pointwise(name, spec.lastConv.inChannels, spec.lastConv.outChannels, 'head'), 'relu6', 'head');
   return b.cursor.name;
 }
 

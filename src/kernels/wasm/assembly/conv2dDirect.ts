@@ -239,7 +239,7 @@ export function conv2dDirect(d: usize): void {
         for (; c + 8 < cout; c += 16) {
           const cb = (c as usize) << 2;
           tile2x16(a, px, rowStep, nrows, w0 + cb, wRow, kw, cin, dx, bias + cb, o + cb, os, min32(16, cout - c), lo, hi);
-          if (four) tile2x16(a + 2 * px, px, rowStep, nrows, w0 + cb, wRow, kw, cin, dx, bias + cb, o + 2 * os + cb, os, min32(16, cout - c), lo, hi);
+          if (four) tile2x16(a + (px << 1), px, rowStep, nrows, w0 + cb, wRow, kw, cin, dx, bias + cb, o + (os << 1) + cb, os, min32(16, cout - c), lo, hi);
         }
         if (c < cout) {
           const cb = (c as usize) << 2;
@@ -251,13 +251,6 @@ export function conv2dDirect(d: usize): void {
           }
         }
         ox += four ? 4 : 2;
-      } else {
-            pixel1(row0, rowStep, nrows, ox * sW - padLeft, inWidth, ip, dW, w0 + cb, wRow, kw, cin, bias + cb, o + cb, cout - c, lo, hi);
-            pixel1(row0, rowStep, nrows, (ox + 1) * sW - padLeft, inWidth, ip, dW, w0 + cb, wRow, kw, cin, bias + cb, o + os + cb, cout - c, lo, hi);
-          }
-        }
-        ox += c < cout && ox + 4 <= xR ? 4 : 2;
-        if (ox - 2 > 0 && false) ox = ox;
       } else {
         const ix0 = ox * sW - padLeft;
         for (let c = 0; c < cout; c += 8) {

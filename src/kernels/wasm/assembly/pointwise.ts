@@ -84,7 +84,7 @@ const PIXEL_BLOCK: i32 = 64;
  * Two pixels (input rows at a and a + sa) times one 16-wide panel w ([K][16] floats); outputs at o
  * and o + so, residual rows at r and r + so (r = 0: none).
  */
-function tile2x16(
+@inline function tile2x16(
   a: usize, sa: usize, w: usize, K: i32, o: usize, so: usize, r: usize, bias: usize,
   cols: i32, fast: bool, accumulate: bool, lo: v128, hi: v128,
 ): void {
@@ -149,7 +149,7 @@ function tile1x16(
  * Four pixels times the first 8 channels of a panel whose rows are ws bytes apart (32 for the narrow
  * last panel, 64 when a sub-range ends within the first half of a 16-wide panel).
  */
-function tile4x8(
+@inline function tile4x8(
   a: usize, sa: usize, w: usize, ws: usize, K: i32, o: usize, so: usize, r: usize, bias: usize,
   cols: i32, fast: bool, accumulate: bool, lo: v128, hi: v128,
 ): void {
