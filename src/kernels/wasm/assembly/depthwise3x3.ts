@@ -3,11 +3,17 @@
 // src/kernels/wasm/README.md.
 //
 // Each output row is split into its interior columns (the whole 3-wide window inside the input) and
-// its border columns. The interior runs channel group by channel group with the group's bias and 9
-// taps held in registers, one output pixel per iteration, specialized (through @inline with constant
-// arguments) for 3, 2 or 1 kernel rows inside the input, so padding rows are never read. Border
-// columns and the last group when channels is not a multiple of 4 go through a checked per-pixel
-// path that reads and writes only the live lanes.
+// its border columns. The interior runs channel group by channel group, two output pixels per
+// iteration, specialized (through @inline with constant arguments) for 3, 2 or 1 kernel rows inside
+// the input, so padding rows are never read, and for the strides whose neighbouring windows share
+// input columns (stride = dilation: the common stride 1; stride = 2·dilation). Border columns and the
+// last group when channels is not a multiple of 4 go through a per-pixel path that reads only the
+// taps inside the input and reads and writes only the live lanes.
+//
+// V8 emits all of a basic block's loads before its arithmetic, so a long unrolled body keeps every
+// loaded vector alive at once and spills. The interior loops therefore store their partial sums after
+// each kernel row: the stores order the next row's loads after this row's multiply-adds, and the
+// loaded vectors, taps and accumulators fit in the 15 SIMD registers.
 import { clamp, floorDiv, loadN, madd, max32, min32, storeN } from './common';
 import {
   DW_CHANNELS, DW_CLAMP_MAX, DW_CLAMP_MIN, DW_DILATION_H, DW_DILATION_W, DW_IN_HEIGHT, DW_IN_STRIDE, DW_IN_WIDTH,
@@ -18,11 +24,17 @@ import {
 /** Bytes of one packed channel group: bias and 9 taps, 4 floats each. */
 const GROUP_BYTES: usize = 160;
 
-/** Interior loop variants: the column taps of two neighbouring outputs overlap when stride·1 = dilation (SHARE1) or stride = 2·dilation (SHARE2). */
+/**
+ * Interior loop variants by how the windows of two neighbouring output pixels overlap: SHARE1 when
+ * strideW = dilationW (the second pixel's first two columns are the first's last two), SHARE2 when
+ * strideW = 2·dilationW (one shared column), GENERIC otherwise.
+ */
 const GENERIC: i32 = 0;
 const SHARE1: i32 = 1;
 const SHARE2: i32 = 2;
-const PAIRS: bool = true;
+
+/** Output columns per interior tile: the tile's input (3 rows × ~X_TILE pixels × all channels) is reused from L1 by every group. */
+const X_TILE: i32 = 1000000;
 
 /**
  * The interior of one output row for one full channel group when stride = dilation = 1 and all three
@@ -123,11 +135,7 @@ const PAIRS: bool = true;
  * r0, r1, r2 (already offset to the first interior pixel's first tap and to the group's channels).
  * wg points at the group's packed block; dx is the byte step between taps of a row (dilationW
  * pixels) and px the step between output pixels (strideW pixels). Two output pixels per iteration
- * share the weights in registers and, for MODE SHARE1/SHARE2, the overlapping input columns.
- *
- * V8 schedules all of a basic block's loads before its arithmetic; storing the partial sums after
- * each kernel row keeps the next row's loads below this row's multiply-adds, so the loaded values,
- * the 9 taps and the accumulators fit in the 15 SIMD registers with few spills.
+ * share the taps held in registers and, for MODE SHARE1/SHARE2, the overlapping input columns.
  */
 @inline function interiorGroup(
   NROWS: i32, MODE: i32, r0: usize, r1: usize, r2: usize, wg: usize, kyLo: i32, dx: usize, px: usize,
@@ -164,7 +172,7 @@ const PAIRS: bool = true;
   const dx3 = dx2 + dx;
   const dx4 = dx2 << 1;
   const os2 = os << 1;
-  for (; PAIRS && n >= 2; n -= 2) {
+  for (; n >= 2; n -= 2) {
     const q1 = q + os;
     let a = bias;
     let b = bias;
@@ -327,26 +335,27 @@ export function depthwise3x3(d: usize): void {
     const outRow = output + (oy as usize) * outRowBytes;
     const nrows = kyHi - kyLo + 1;
 
-    // Interior, full groups.
-    if (interior > 0 && fullGroups > 0) {
-      const first = rowTop + ((xL * sW - padLeft) as usize) * ps; // first interior pixel, tap (kyLo, 0)
-      let r0 = first;
+    // Interior, full groups, in column tiles so that the tile's input stays in L1 across groups.
+    for (let x0 = xL; x0 < xR; x0 += X_TILE) {
+      const count = min32(X_TILE, xR - x0);
+      let r0 = rowTop + ((x0 * sW - padLeft) as usize) * ps; // tap (kyLo, 0) of the tile's first pixel
       let wg = weights;
-      let o = outRow + (xL as usize) * os;
+      let o = outRow + (x0 as usize) * os;
       for (let g = 0; g < fullGroups; g++) {
         if (nrows == 3) {
-          if (mode == SHARE1) interiorRolling3(r0, r0 + rowStep, r0 + 2 * rowStep, wg, dx, o, os, interior, lo, hi);
-          else if (mode == SHARE2) interiorGroup(3, SHARE2, r0, r0 + rowStep, r0 + 2 * rowStep, wg, kyLo, dx, px, o, os, interior, lo, hi);
-          else interiorGroup(3, GENERIC, r0, r0 + rowStep, r0 + 2 * rowStep, wg, kyLo, dx, px, o, os, interior, lo, hi);
+          if (mode == SHARE1) interiorRolling3(r0, r0 + rowStep, r0 + 2 * rowStep, wg, dx, o, os, count, lo, hi);
+          else if (mode == SHARE2) interiorGroup(3, SHARE2, r0, r0 + rowStep, r0 + 2 * rowStep, wg, kyLo, dx, px, o, os, count, lo, hi);
+          else interiorGroup(3, GENERIC, r0, r0 + rowStep, r0 + 2 * rowStep, wg, kyLo, dx, px, o, os, count, lo, hi);
         } else if (nrows == 2) {
-          interiorGroup(2, GENERIC, r0, r0 + rowStep, r0, wg, kyLo, dx, px, o, os, interior, lo, hi);
+          if (mode == SHARE1) interiorGroup(2, SHARE1, r0, r0 + rowStep, r0, wg, kyLo, dx, px, o, os, count, lo, hi);
+          else interiorGroup(2, GENERIC, r0, r0 + rowStep, r0, wg, kyLo, dx, px, o, os, count, lo, hi);
         } else if (nrows == 1) {
-          interiorGroup(1, GENERIC, r0, r0, r0, wg, kyLo, dx, px, o, os, interior, lo, hi);
+          interiorGroup(1, GENERIC, r0, r0, r0, wg, kyLo, dx, px, o, os, count, lo, hi);
         } else {
           // No kernel row inside the input: the output is the clamped bias.
           const v = clamp(v128.load(wg), lo, hi);
           let q = o;
-          for (let n = interior; n > 0; n--) {
+          for (let n = count; n > 0; n--) {
             v128.store(q, v);
             q += os;
           }
