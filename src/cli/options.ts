@@ -24,18 +24,19 @@ export function parseInteger(flag: string, raw: string, min: number): number {
 }
 
 /** "224" or "160x96" (height × width). */
-export function parseResolution(raw: string): number | { height: number; width: number } {
+/** "224" or "160x96" (height × width); at least 32 pixels, or 8 for --small-input networks. */
+export function parseResolution(raw: string, min = 32): number | { height: number; width: number } {
   const parts = raw.toLowerCase().split(/[x×]/);
-  if (parts.length === 1) return parseInteger('--resolution', raw, 32);
+  if (parts.length === 1) return parseInteger('--resolution', raw, min);
   if (parts.length === 2) {
     const [h, w] = parts.map((p) => {
       const v = Number(p);
-      if (!Number.isInteger(v) || v < 32) throw new UsageError(`--resolution must be an integer ≥ 32 or HxW with both ≥ 32, got '${raw}'`);
+      if (!Number.isInteger(v) || v < min) throw new UsageError(`--resolution must be an integer ≥ ${min} or HxW with both ≥ ${min}, got '${raw}'`);
       return v;
     }) as [number, number];
     return { height: h, width: w };
   }
-  throw new UsageError(`--resolution must be an integer ≥ 32 or HxW, got '${raw}'`);
+  throw new UsageError(`--resolution must be an integer ≥ ${min} or HxW, got '${raw}'`);
 }
 
 export function parseChoice<T extends string>(flag: string, raw: string, allowed: readonly T[]): T {
@@ -50,12 +51,14 @@ export interface RawModelFlags {
   classes?: string;
   convention?: string;
   outputStride?: string;
+  smallInput?: boolean;
 }
 
 export function modelOptionsFromFlags(flags: RawModelFlags): ModelOptions {
   const options: ModelOptions = {};
   if (flags.alpha !== undefined) options.alpha = parsePositiveNumber('--alpha', flags.alpha);
-  if (flags.resolution !== undefined) options.resolution = parseResolution(flags.resolution);
+  if (flags.smallInput) options.smallInput = true;
+  if (flags.resolution !== undefined) options.resolution = parseResolution(flags.resolution, flags.smallInput ? 8 : 32);
   if (flags.classes !== undefined) options.classes = parseInteger('--classes', flags.classes, 1);
   if (flags.convention !== undefined) options.convention = parseChoice<Convention>('--convention', flags.convention, CONVENTIONS);
   if (flags.outputStride !== undefined) {

@@ -19,6 +19,8 @@ import {
 } from './types.js';
 
 export const MIN_RESOLUTION = 32;
+/** With smallInput the network downsamples by 8, so 8-pixel inputs still work (28×28 Fashion-MNIST). */
+export const MIN_SMALL_RESOLUTION = 8;
 
 interface ConventionDefaults {
   padding: PaddingRule;
@@ -63,6 +65,7 @@ const COMMON_KEYS = [
   'padding',
   'batchNormEpsilon',
   'activation',
+  'smallInput',
 ] as const;
 const V1_KEYS = ['depthMultiplier', 'minDepth', 'rounding', 'separable'] as const;
 const V2_KEYS = ['expansion', 'blocks', 'roundNearest', 'finegrain', 'lastChannels'] as const;
@@ -116,18 +119,18 @@ export function describe(value: unknown): string {
   }
 }
 
-function resolveResolution(value: CommonOptions['resolution']): { height: number; width: number } {
+function resolveResolution(value: CommonOptions['resolution'], min: number): { height: number; width: number } {
   if (value === undefined) return { height: 224, width: 224 };
   if (typeof value === 'number') {
-    const size = positiveInteger('resolution', value, MIN_RESOLUTION);
+    const size = positiveInteger('resolution', value, min);
     return { height: size, width: size };
   }
   if (typeof value !== 'object' || value === null) {
-    throw invalidArgument(`resolution must be an integer ≥ ${MIN_RESOLUTION} or {height, width}, got ${describe(value)}`);
+    throw invalidArgument(`resolution must be an integer ≥ ${min} or {height, width}, got ${describe(value)}`);
   }
   return {
-    height: positiveInteger('resolution.height', value.height, MIN_RESOLUTION),
-    width: positiveInteger('resolution.width', value.width, MIN_RESOLUTION),
+    height: positiveInteger('resolution.height', value.height, min),
+    width: positiveInteger('resolution.width', value.width, min),
   };
 }
 
@@ -136,7 +139,8 @@ export function resolveCommon(arch: Arch, options: CommonOptions): ResolvedCommo
   const convention =
     options.convention === undefined ? defaultConvention(arch) : oneOf('convention', options.convention, CONVENTIONS);
   const defaults = DEFAULTS[arch][convention];
-  const { height, width } = resolveResolution(options.resolution);
+  const small = options.smallInput === true;
+  const { height, width } = resolveResolution(options.resolution, small ? MIN_SMALL_RESOLUTION : MIN_RESOLUTION);
   const includeTop = options.includeTop === undefined ? true : boolean('includeTop', options.includeTop);
   const pooling =
     options.pooling === undefined ? (includeTop ? 'avg' : 'none') : oneOf('pooling', options.pooling, ['avg', 'max', 'none'] as const);
@@ -166,6 +170,7 @@ export function resolveCommon(arch: Arch, options: CommonOptions): ResolvedCommo
       options.batchNormEpsilon === undefined ? defaults.batchNormEpsilon : positiveNumber('batchNormEpsilon', options.batchNormEpsilon),
     batchNormDecay: defaults.batchNormDecay,
     activation: options.activation === undefined ? 'relu6' : oneOf('activation', options.activation, ['relu', 'relu6'] as const),
+    smallInput: options.smallInput === undefined ? false : boolean('smallInput', options.smallInput),
   };
 }
 

@@ -56,6 +56,11 @@ export interface CommonOptions {
   batchNormEpsilon?: number;
   /** Overrides the hidden activation (V1 papers: ReLU; every published weight set: ReLU6). */
   activation?: 'relu' | 'relu6';
+  /**
+   * For small images (Fashion-MNIST's 28×28, CIFAR's 32×32): the stem conv runs at stride 1 and the
+   * first stride-2 stage at stride 1, so the network downsamples by 8 instead of 32 (28×28 → 4×4).
+   */
+  smallInput?: boolean;
 }
 
 export interface V1Options extends CommonOptions {
@@ -112,6 +117,7 @@ export interface ResolvedCommon {
   /** TF convention: running = decay·running + (1 − decay)·batch (PyTorch momentum = 1 − decay). */
   batchNormDecay: number;
   activation: 'relu' | 'relu6';
+  smallInput: boolean;
 }
 
 /** A plain k×k convolution with BN and activation (the stems, V1's "Conv MobileNet" blocks). */

@@ -53,12 +53,14 @@ export function mobilenetV1Spec(options: V1Options = {}): MobileNetV1Spec {
   };
 
   const strides = new StrideTracker(common.outputStride);
-  const stemPlacement = strides.next(V1_STEM.stride);
+  // smallInput: the stem and the first stride-2 block run at stride 1.
+  const stemPlacement = strides.next(common.smallInput ? 1 : V1_STEM.stride);
   const stemChannels = depth(V1_STEM.channels);
   const blocks: V1BlockSpec[] = [];
   let inChannels = stemChannels;
-  for (const row of V1_BODY) {
-    const { stride, dilation } = strides.next(row.stride);
+  const firstStrided = V1_BODY.findIndex((row) => row.stride === 2);
+  for (const [i, row] of V1_BODY.entries()) {
+    const { stride, dilation } = strides.next(common.smallInput && i === firstStrided ? 1 : row.stride);
     const outChannels = depth(row.channels);
     blocks.push({
       inChannels,

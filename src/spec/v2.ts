@@ -45,14 +45,17 @@ export function mobilenetV2Spec(options: V2Options = {}): MobileNetV2Spec {
 
   const strides = new StrideTracker(common.outputStride);
   const stemChannels = makeDivisible(V2_STEM.channels * alpha, roundNearest);
-  const stemPlacement = strides.next(V2_STEM.stride);
+  // smallInput: the stem and the first stride-2 row run at stride 1.
+  const stemPlacement = strides.next(common.smallInput ? 1 : V2_STEM.stride);
+  const firstStrided = table.findIndex((row) => row.s === 2);
 
   const blocks: V2BlockSpec[] = [];
   let inChannels = stemChannels;
-  for (const row of table) {
+  for (const [r, row] of table.entries()) {
     const outChannels = blockChannels(row.c);
+    const firstStride = common.smallInput && r === firstStrided ? 1 : row.s;
     for (let i = 0; i < row.n; i++) {
-      const { stride, dilation } = strides.next(i === 0 ? row.s : 1);
+      const { stride, dilation } = strides.next(i === 0 ? firstStride : 1);
       const expanded = row.t === 1 ? inChannels : expandedChannels(inChannels, row.t);
       blocks.push({
         inChannels,

@@ -101,6 +101,7 @@ export function registerSummary(program: Command): void {
     .option('--classes <N>', 'classifier outputs (default 1000; 1001 with --convention slim)')
     .option('--convention <name>', 'torchvision | keras | slim: padding, BN epsilon and channel rounding of that source')
     .option('--output-stride <S>', '8 | 16 | 32: later strides become dilations (dense prediction backbones)')
+    .option('--small-input', 'stem and first stride-2 stage at stride 1: downsample by 8 (28×28 or 32×32 images)')
     .option('--json', 'print one JSON object')
     .option('--markdown', 'print markdown tables')
     .action((model: string, flags: SummaryFlags) => {

@@ -33,8 +33,13 @@ const GENERIC: i32 = 0;
 const SHARE1: i32 = 1;
 const SHARE2: i32 = 2;
 
-/** Output columns per interior tile: the tile's input (3 rows × ~X_TILE pixels × all channels) is reused from L1 by every group. */
-const X_TILE: i32 = 1000000;
+/**
+ * Interior column tiles: the tile's input (3 rows × its pixels × all channels) should stay in L1
+ * while every channel group sweeps it, so a tile covers about L1_TILE_BYTES of input, at least
+ * X_TILE_MIN output columns.
+ */
+const L1_TILE_BYTES: usize = 24576;
+const X_TILE_MIN: i32 = 16;
 
 /**
  * The interior of one output row for one full channel group when stride = dilation = 1 and all three
@@ -322,6 +327,7 @@ export function depthwise3x3(d: usize): void {
   const xR = min32(max32(floorDiv(inWidth - 1 - 2 * dW + padLeft, sW) + 1, xL), outWidth);
   const interior = xR - xL;
   const mode = px == dx ? SHARE1 : px == dx << 1 ? SHARE2 : GENERIC;
+  const xTile = max32(X_TILE_MIN, <i32>(L1_TILE_BYTES / ((3 as usize) * px)));
 
   for (let oy = rowStart; oy < rowEnd; oy++) {
     const iy0 = oy * sH - padTop; // input row of kernel row 0
@@ -336,8 +342,8 @@ export function depthwise3x3(d: usize): void {
     const nrows = kyHi - kyLo + 1;
 
     // Interior, full groups, in column tiles so that the tile's input stays in L1 across groups.
-    for (let x0 = xL; x0 < xR; x0 += X_TILE) {
-      const count = min32(X_TILE, xR - x0);
+    for (let x0 = xL; x0 < xR; x0 += xTile) {
+      const count = min32(xTile, xR - x0);
       let r0 = rowTop + ((x0 * sW - padLeft) as usize) * ps; // tap (kyLo, 0) of the tile's first pixel
       let wg = weights;
       let o = outRow + (x0 as usize) * os;
