@@ -8,6 +8,7 @@ import { registerModels } from './commands/models.js';
 import { registerSummary } from './commands/summary.js';
 import { registerInference } from './commands/inference.js';
 import { registerBench } from './commands/bench.js';
+import { registerTrain } from './commands/train.js';
 import { EXIT_USAGE, reportError } from './errors.js';
 
 function packageVersion(): string {
@@ -30,6 +31,7 @@ export function createProgram(): Command {
   registerModels(program);
   registerInference(program);
   registerBench(program);
+  registerTrain(program);
   for (const command of program.commands) command.exitOverride().configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'mobilenet: ')) });
   return program;
 }

@@ -8,3 +8,4 @@ export { readFileBytes, writeFileAtomic } from './fs.js';
 export { fetchPretrained, downloadFile, type FetchPretrainedOptions } from './download.js';
 export { defaultCacheDir, cachedWeightsPath } from './cache.js';
 export { useNodeRuntime } from './runtime.js';
+export { runTraining, evaluateModel, SAMPLE_DIR, type TrainRunOptions, type TrainRunResult, type EpochRecord } from './train.js';

@@ -115,7 +115,7 @@ export function packConv2dDirect(
 /** Checks `d` and writes it at byte `at` of `view` (the kernels' memory). */
 export function writeConv2dDirectDesc(view: DataView, at: number, d: Conv2dDirectDesc): void {
   const name = 'conv2dDirect';
-  checkPointer(name, 'at', at, true);
+  checkPointer(name, 'at', at);
   for (const key of ['input', 'weights', 'bias', 'output'] as const) checkPointer(name, key, d[key]);
   for (const key of [
     'inHeight', 'inWidth', 'inChannels', 'outChannels', 'kernelH', 'kernelW', 'strideH', 'strideW', 'dilationH', 'dilationW', 'outHeight', 'outWidth',

@@ -93,7 +93,7 @@ export function packDepthwise3x3(weight: Float32Array, bias: Float32Array | null
 /** Checks `d` and writes it at byte `at` of `view` (the kernels' memory). */
 export function writeDepthwise3x3Desc(view: DataView, at: number, d: Depthwise3x3Desc): void {
   const name = 'depthwise3x3';
-  checkPointer(name, 'at', at, true);
+  checkPointer(name, 'at', at);
   for (const key of ['input', 'weights', 'output'] as const) checkPointer(name, key, d[key]);
   for (const key of ['inHeight', 'inWidth', 'channels', 'strideH', 'strideW', 'dilationH', 'dilationW', 'outHeight', 'outWidth'] as const) {
     checkInt(name, key, d[key], 1);

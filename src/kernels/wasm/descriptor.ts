@@ -14,12 +14,15 @@ export type Layout<K extends string> = { readonly [key in K]: FieldSpec };
 
 const MAX_U32 = 2 ** 32 - 1;
 
-/** A byte offset into the memory: a whole, non-negative, 4-byte aligned number below 2³². */
-export function checkPointer(kernel: string, name: string, value: unknown, allowNull = false): number {
+/**
+ * A byte offset into the memory: a whole, non-negative, 4-byte aligned number below 2³². Any value is
+ * accepted, 0 included: a caller that keeps only a band of a tensor passes band − first·rowBytes, which
+ * may wrap around (use `>>> 0`). Only `residual` gives 0 a meaning ("none").
+ */
+export function checkPointer(kernel: string, name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > MAX_U32 || value % 4 !== 0) {
-    fail(kernel, `desc.${name} = ${String(value)}, expected a 4-byte aligned byte offset into the memory`);
+    fail(kernel, `desc.${name} = ${String(value)}, expected a 4-byte aligned byte offset into the memory (0 … 2³² − 4)`);
   }
-  if (value === 0 && !allowNull) fail(kernel, `desc.${name} = 0, expected a buffer (offset 0 means "none")`);
   return value;
 }
 

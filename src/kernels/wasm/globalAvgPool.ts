@@ -34,7 +34,7 @@ export const GLOBAL_AVG_POOL_DESC_BYTES = layoutBytes(GLOBAL_AVG_POOL_LAYOUT); /
 /** Checks `d` and writes it at byte `at` of `view` (the kernels' memory). */
 export function writeGlobalAvgPoolDesc(view: DataView, at: number, d: GlobalAvgPoolDesc): void {
   const name = 'globalAvgPool';
-  checkPointer(name, 'at', at, true);
+  checkPointer(name, 'at', at);
   checkPointer(name, 'input', d.input);
   checkPointer(name, 'output', d.output);
   checkInt(name, 'pixels', d.pixels, 1);

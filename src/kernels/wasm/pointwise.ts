@@ -112,9 +112,9 @@ export function packPointwise(weight: Float32Array, bias: Float32Array | null, i
 /** Checks `d` and writes it at byte `at` of `view` (the kernels' memory). */
 export function writePointwiseDesc(view: DataView, at: number, d: PointwiseDesc): void {
   const name = 'pointwise';
-  checkPointer(name, 'at', at, true);
+  checkPointer(name, 'at', at);
   for (const key of ['input', 'weights', 'bias', 'output'] as const) checkPointer(name, key, d[key]);
-  checkPointer(name, 'residual', d.residual, true);
+  checkPointer(name, 'residual', d.residual);
   const inChannels = checkInt(name, 'inChannels', d.inChannels, 1);
   const outChannels = checkInt(name, 'outChannels', d.outChannels, 1);
   checkRange(name, 'pixelStart', checkInt(name, 'pixelStart', d.pixelStart, 0), 'pixelEnd', checkInt(name, 'pixelEnd', d.pixelEnd, 0), 'pixelEnd', Infinity);

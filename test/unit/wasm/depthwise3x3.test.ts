@@ -150,6 +150,17 @@ for (const variant of VARIANTS) {
     for (let trial = 0; trial < 150; trial++) runCase(variant, randomCase(rng), 2000 + trial);
   });
 
+  test(`depthwise3x3 (${variant}) on wide rows (several interior column tiles, odd pixel counts)`, () => {
+    const rng = new Random(variant === 'simd' ? 13 : 23);
+    for (let trial = 0; trial < 16; trial++) {
+      const base = randomCase(rng);
+      const inWidth = rng.int(40, 150);
+      const w = randomAxis(rng, inWidth, base.strideW, base.dilationW);
+      if (w === null) continue;
+      runCase(variant, { ...base, inWidth, padLeft: w.pad, outWidth: w.out }, 2500 + trial);
+    }
+  });
+
   test(`depthwise3x3 (${variant}) with windows that reach beyond the input on every side`, () => {
     // Tiny inputs with large dilation: some output rows see 1 or 2 kernel rows, some none at all.
     let seed = 3000;

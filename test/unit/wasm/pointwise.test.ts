@@ -237,7 +237,8 @@ test('writePointwiseDesc refuses bad descriptors', () => {
     [{ channelEnd: 21 }, /channelEnd ≤ outChannels/],
     [{ pixelStart: 5 }, /pixelStart ≤ pixelEnd/],
     [{ inStride: 2 }, /inStride = 2, expected ≥ inChannels/],
-    [{ output: 0 }, /offset 0 means "none"/],
+    [{ output: -4 }, /4-byte aligned byte offset/],
+    [{ weights: 2 ** 32 }, /4-byte aligned byte offset/],
     [{ input: 6 }, /4-byte aligned/],
     [{ clampMin: 7 }, /clampMin ≤ clampMax/],
   ] as const) {

@@ -39,7 +39,7 @@ const SHARE2: i32 = 2;
  * X_TILE_MIN output columns.
  */
 const L1_TILE_BYTES: usize = 24576;
-const X_TILE_MIN: i32 = 16;
+const X_TILE_MIN: i32 = 32;
 
 /**
  * The interior of one output row for one full channel group when stride = dilation = 1 and all three
@@ -327,7 +327,10 @@ export function depthwise3x3(d: usize): void {
   const xR = min32(max32(floorDiv(inWidth - 1 - 2 * dW + padLeft, sW) + 1, xL), outWidth);
   const interior = xR - xL;
   const mode = px == dx ? SHARE1 : px == dx << 1 ? SHARE2 : GENERIC;
-  const xTile = max32(X_TILE_MIN, <i32>(L1_TILE_BYTES / ((3 as usize) * px)));
+  // Equal, even tiles of about L1_TILE_BYTES of input each (at least X_TILE_MIN columns).
+  const maxTile = max32(X_TILE_MIN, <i32>(L1_TILE_BYTES / ((3 as usize) * px)));
+  const tiles = max32(1, (interior + maxTile - 1) / maxTile);
+  const xTile = (((interior + tiles - 1) / tiles) + 1) & ~1;
 
   for (let oy = rowStart; oy < rowEnd; oy++) {
     const iy0 = oy * sH - padTop; // input row of kernel row 0

@@ -1,0 +1,146 @@
+/** mobilenet train and mobilenet eval. */
+import type { Command } from 'commander';
+import type { Arch, ModelOptions, OptimizerConfig, TrainConfig } from '../../index.js';
+import { runTraining, evaluateModel } from '../../node/index.js';
+import { UsageError } from '../errors.js';
+import { parseChoice, parseInteger, parseNumber, parsePositiveNumber, parseResolution } from '../options.js';
+
+interface TrainFlags {
+  arch: string;
+  alpha: string;
+  resolution?: string;
+  smallInput: boolean;
+  dataset: string;
+  dataDir?: string;
+  epochs: string;
+  batch: string;
+  optimizer: string;
+  lr?: string;
+  schedule: string;
+  weightDecay: string;
+  labelSmoothing: string;
+  ema: string;
+  seed: string;
+  out: string;
+  resume?: boolean;
+  weights?: string;
+  freezeBackbone?: boolean;
+  cropPadding: string;
+  flip: boolean;
+  skipBad?: boolean;
+  maxSteps?: string;
+}
+
+/** The documented default recipe for Fashion-MNIST (docs/results/README.md says how it was chosen). */
+export const DEFAULTS = {
+  arch: 'mobilenet_v2',
+  alpha: '0.35',
+  epochs: '10',
+  batch: '64',
+  optimizer: 'sgd',
+  schedule: 'cosine',
+  weightDecay: '0.00004',
+  labelSmoothing: '0.1',
+  ema: '0',
+  seed: '0',
+  cropPadding: '2',
+};
+
+function optimizerConfig(name: string, weightDecay: number): { config: OptimizerConfig; lr: number } {
+  switch (name) {
+    case 'sgd':
+      return { config: { type: 'sgd', momentum: 0.9, nesterov: true, weightDecay }, lr: 0.1 };
+    case 'rmsprop':
+      // Both papers: TF RMSprop, decay 0.9, momentum 0.9, ε 1.0 (slim); lr 0.045 in the V2 recipe.
+      return { config: { type: 'rmsprop', style: 'tensorflow', rho: 0.9, momentum: 0.9, epsilon: 1.0, weightDecay }, lr: 0.045 };
+    case 'adamw':
+      return { config: { type: 'adamw', weightDecay: weightDecay || 0.01 }, lr: 0.002 };
+    default:
+      throw new UsageError(`--optimizer must be one of sgd, rmsprop, adamw, got '${name}'`);
+  }
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train or fine-tune a MobileNet (Fashion-MNIST, the bundled sample, or a folder of images)')
+    .option('--arch <name>', 'mobilenet_v1 | mobilenet_v2', DEFAULTS.arch)
+    .option('--alpha <A>', 'width multiplier', DEFAULTS.alpha)
+    .option('--resolution <R>', 'input size (default: the images\' size, 28 for Fashion-MNIST)')
+    .option('--no-small-input', 'use the standard stem (stride 2) and strides even for small images')
+    .option('--dataset <name>', 'fashion-mnist | sample (bundled 1,000 images, ~1 minute) | folder:<dir> (one sub-folder per class)', 'sample')
+    .option('--data-dir <dir>', 'where the Fashion-MNIST IDX files are (default /usr/share/datasets/fashion-mnist)')
+    .option('--epochs <n>', 'epochs', DEFAULTS.epochs)
+    .option('--batch <n>', 'batch size', DEFAULTS.batch)
+    .option('--optimizer <name>', 'sgd (Nesterov momentum 0.9) | rmsprop (TF semantics, the papers\') | adamw', DEFAULTS.optimizer)
+    .option('--lr <lr>', 'peak learning rate (default: sgd 0.1, rmsprop 0.045, adamw 0.002)')
+    .option('--schedule <name>', 'cosine | exponential (×0.98 per epoch, the V2 recipe) | step | constant', DEFAULTS.schedule)
+    .option('--weight-decay <λ>', 'L2 on conv and dense weights (not depthwise filters, BN or biases)', DEFAULTS.weightDecay)
+    .option('--label-smoothing <ε>', 'label smoothing', DEFAULTS.labelSmoothing)
+    .option('--ema <decay>', 'exponential moving average of the weights (e.g. 0.999); 0 = off', DEFAULTS.ema)
+    .option('--seed <n>', 'seed of initialization, shuffling, augmentation and dropout', DEFAULTS.seed)
+    .option('--crop-padding <px>', 'random crop after zero padding by this many pixels (0 = off)', DEFAULTS.cropPadding)
+    .option('--no-flip', 'no random horizontal flips')
+    .option('--weights <file>', 'start from these weights (transfer learning; a different head is re-initialized)')
+    .option('--freeze-backbone', 'train only the classifier, on the frozen backbone\'s features')
+    .option('--skip-bad', 'folder datasets: skip (and count) images that fail to decode')
+    .option('--max-steps <n>', 'stop after this many steps (saving a checkpoint to resume from)')
+    .requiredOption('--out <dir>', 'output folder: checkpoint, metrics.jsonl, model.safetensors, plots')
+    .option('--resume', 'continue from <out>/checkpoint.safetensors')
+    .action(async (flags: TrainFlags) => {
+      const arch = parseChoice<Arch>('--arch', flags.arch, ['mobilenet_v1', 'mobilenet_v2']);
+      const model: ModelOptions = { alpha: parsePositiveNumber('--alpha', flags.alpha), smallInput: flags.smallInput };
+      if (flags.resolution !== undefined) model.resolution = parseResolution(flags.resolution, flags.smallInput ? 8 : 32);
+      const weightDecay = parseNumber('--weight-decay', flags.weightDecay);
+      const { config: optimizer, lr } = optimizerConfig(flags.optimizer, weightDecay);
+      const schedule = parseChoice('--schedule', flags.schedule, ['cosine', 'exponential', 'step', 'constant'] as const);
+      const config: TrainConfig = {
+        epochs: parseInteger('--epochs', flags.epochs, 1),
+        batchSize: parseInteger('--batch', flags.batch, 2),
+        lr: flags.lr === undefined ? lr : parsePositiveNumber('--lr', flags.lr),
+        optimizer,
+        schedule: { type: schedule, ...(schedule === 'exponential' ? { decayRate: 0.98 } : {}) },
+        labelSmoothing: parseNumber('--label-smoothing', flags.labelSmoothing),
+        seed: parseInteger('--seed', flags.seed, 0),
+        emaDecay: parseNumber('--ema', flags.ema),
+        freezeBackbone: Boolean(flags.freezeBackbone),
+      };
+      const result = await runTraining({
+        arch,
+        model,
+        dataset: flags.dataset,
+        ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
+        config,
+        out: flags.out,
+        resume: Boolean(flags.resume),
+        ...(flags.weights ? { weights: flags.weights } : {}),
+        augment: { cropPadding: parseInteger('--crop-padding', flags.cropPadding, 0), horizontalFlip: flags.flip },
+        skipBad: Boolean(flags.skipBad),
+        progress: true,
+        log: (line) => process.stderr.write(`${line}\n`),
+        ...(flags.maxSteps ? { maxSteps: parseInteger('--max-steps', flags.maxSteps, 1) } : {}),
+      });
+      if (result.final) {
+        process.stdout.write(`test accuracy ${(100 * result.final.accuracy).toFixed(2)}% on ${result.final.count} images; model written to ${result.modelPath}\n`);
+      }
+    });
+
+  program
+    .command('eval')
+    .description('accuracy, per-class accuracy and confusion matrix of a model on a dataset')
+    .argument('<model>', 'a model file (e.g. model.safetensors written by mobilenet train)')
+    .option('--dataset <name>', 'fashion-mnist | sample | folder:<dir>', 'sample')
+    .option('--data-dir <dir>', 'where the Fashion-MNIST IDX files are')
+    .option('--out <dir>', 'also write evaluation.json there')
+    .option('--json', 'print one JSON object')
+    .action(async (model: string, flags: { dataset: string; dataDir?: string; out?: string; json?: boolean }) => {
+      const e = await evaluateModel(model, { dataset: flags.dataset, ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), ...(flags.out ? { out: flags.out } : {}) });
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(e)}\n`);
+        return;
+      }
+      const lines = [`accuracy ${(100 * e.accuracy).toFixed(2)}% on ${e.count} images (loss ${e.loss.toFixed(4)})`, ''];
+      e.classes.forEach((c, i) => lines.push(`  ${c.padEnd(14)} ${(100 * e.perClass[i]!).toFixed(1)}%`));
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}

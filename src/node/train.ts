@@ -1,0 +1,313 @@
+/**
+ * `mobilenet train` and `mobilenet eval` for Node: datasets from disk, a progress bar,
+ * metrics.jsonl, a checkpoint every epoch (atomic), exact resume, Ctrl-C that saves and exits, and
+ * the trained model as fp16 safetensors with its labels and preprocessing.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SingleBar } from 'cli-progress';
+import { MobileNetError } from '../errors.js';
+import { buildGraph, type Graph } from '../graph/build.js';
+import { createSpec } from '../spec/registry.js';
+import type { Arch, ModelOptions } from '../spec/types.js';
+import { initWeights, type Weights } from '../runtime/weights.js';
+import { splitDataset, type Dataset } from '../data/dataset.js';
+import { FASHION_MNIST_STATS, measureMeanStd, type NormalizationStats } from '../data/augment.js';
+import { DataLoader } from '../data/loader.js';
+import { serializeSafetensors } from '../io/safetensors.js';
+import { readModel } from '../model/load.js';
+import { metadataToStrings, type ModelMetadata } from '../model/metadata.js';
+import { float32ToFloat16, type NamedTensors, type Tensor } from '../tensor.js';
+import { parseCheckpoint, serializeCheckpoint, CHECKPOINT_VERSION, type TrainState } from '../train/checkpoint.js';
+import { Trainer, evaluateSession, type Evaluation, type TrainConfig } from '../train/trainer.js';
+import { loadModel } from './model.js';
+import { readFileBytes, writeFileAtomic } from './fs.js';
+import { loadFashionMnist, loadImageFolder } from './datasets.js';
+import { useNodeRuntime } from './runtime.js';
+
+export interface TrainRunOptions {
+  arch: Arch;
+  /** Architecture options (alpha, resolution, smallInput, …); classes come from the dataset. */
+  model: ModelOptions;
+  /** 'fashion-mnist', 'sample' (the bundled 1,000-image subset) or 'folder:<dir>'. */
+  dataset: string;
+  dataDir?: string;
+  config: TrainConfig;
+  out: string;
+  resume?: boolean;
+  /** Pretrained weights to start from (transfer learning; the head is re-initialized when it differs). */
+  weights?: string;
+  augment: { cropPadding: number; horizontalFlip: boolean };
+  /** Folder datasets: the fraction held out for evaluation. Default 0.1. */
+  validationFraction?: number;
+  skipBad?: boolean;
+  /** Show a progress bar (on a terminal). */
+  progress?: boolean;
+  /** Log lines (one per epoch) go here. */
+  log?: (line: string) => void;
+  /** Stop after this many optimizer steps in this invocation (tests, smoke runs). */
+  maxSteps?: number;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  step: number;
+  lr: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  testLoss: number;
+  testAccuracy: number;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+export interface TrainRunResult {
+  history: EpochRecord[];
+  final?: Evaluation;
+  interrupted: boolean;
+  modelPath?: string;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The bundled sample: <package>/data/fashion-mnist-sample (from dist/src/node). */
+export const SAMPLE_DIR = join(here, '..', '..', '..', 'data', 'fashion-mnist-sample');
+
+interface Data {
+  train: Dataset;
+  test: Dataset;
+  stats: NormalizationStats;
+  name: string;
+}
+
+interface DataRequest {
+  dataset: string;
+  dataDir?: string | undefined;
+  resolution?: ModelOptions['resolution'];
+  validationFraction?: number | undefined;
+  skipBad?: boolean | undefined;
+}
+
+async function loadData(o: DataRequest, seed: number): Promise<Data> {
+  if (o.dataset === 'fashion-mnist' || o.dataset === 'sample') {
+    const dataDir = o.dataset === 'sample' ? SAMPLE_DIR : o.dataDir;
+    const options = dataDir ? { dataDir } : {};
+    return {
+      train: await loadFashionMnist({ ...options, split: 'train' }),
+      test: await loadFashionMnist({ ...options, split: 'test' }),
+      stats: FASHION_MNIST_STATS,
+      name: o.dataset,
+    };
+  }
+  if (o.dataset.startsWith('folder:')) {
+    const dir = o.dataset.slice('folder:'.length);
+    const size = o.resolution ?? 224;
+    const all = await loadImageFolder(dir, { size, skipBad: o.skipBad ?? false });
+    const split = splitDataset(all, o.validationFraction ?? 0.1, seed);
+    return { train: split.train, test: split.validation, stats: measureMeanStd(split.train), name: o.dataset };
+  }
+  throw new MobileNetError('INVALID_ARGUMENT', `--dataset must be fashion-mnist, sample or folder:<dir>, got '${o.dataset}'`);
+}
+
+function toFloat16Tensors(weights: Weights): NamedTensors {
+  const out: NamedTensors = new Map<string, Tensor>();
+  for (const [name, t] of weights) {
+    const half = new Uint16Array(t.data.length);
+    for (let i = 0; i < half.length; i++) half[i] = float32ToFloat16(t.data[i]!);
+    out.set(name, { dtype: 'float16', shape: t.shape, data: half });
+  }
+  return out;
+}
+
+function sameConfig(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
+  useNodeRuntime();
+  const log = o.log ?? (() => undefined);
+  const config = o.config;
+  const data = await loadData({ dataset: o.dataset, dataDir: o.dataDir, resolution: o.model.resolution, validationFraction: o.validationFraction, skipBad: o.skipBad }, config.seed);
+  const classes = [...data.train.classes];
+  const channels = data.train.channels;
+  const inputSize = o.model.resolution ?? data.train.height;
+  const modelOptions: ModelOptions = { ...o.model, resolution: inputSize, classes: classes.length };
+  try {
+    mkdirSync(o.out, { recursive: true });
+  } catch (error) {
+    throw new MobileNetError('IO_ERROR', `cannot create the output folder ${o.out}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  const checkpointPath = join(o.out, 'checkpoint.safetensors');
+  const metricsPath = join(o.out, 'metrics.jsonl');
+
+  let graph: Graph = buildGraph(createSpec(o.arch, modelOptions));
+  let params: Weights = initWeights(graph, { seed: config.seed });
+  let position = { epoch: 0, batch: 0 };
+  let resumedState: TrainState | undefined;
+  let resumedOptimizer;
+  let resumedEma;
+  let history: EpochRecord[] = [];
+
+  if (o.resume && existsSync(checkpointPath)) {
+    const c = parseCheckpoint(readFileBytes(checkpointPath), checkpointPath);
+    if (c.model.model !== o.arch || !sameConfig(c.model.options, modelOptions)) {
+      throw new MobileNetError(
+        'INVALID_ARGUMENT',
+        `cannot resume: ${checkpointPath} holds ${c.model.model} ${JSON.stringify(c.model.options)}, but this run asks for ${o.arch} ${JSON.stringify(modelOptions)}`,
+      );
+    }
+    if (!sameConfig(c.state.config, config)) {
+      throw new MobileNetError('INVALID_ARGUMENT', `cannot resume: the checkpoint was trained with ${JSON.stringify(c.state.config)}, this run asks for ${JSON.stringify(config)}`);
+    }
+    graph = buildGraph(createSpec(o.arch, modelOptions));
+    params = c.params;
+    position = c.state.position;
+    resumedState = c.state;
+    resumedOptimizer = c.optimizer;
+    resumedEma = c.ema;
+    if (existsSync(metricsPath)) {
+      history = readFileSync(metricsPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as EpochRecord).filter((r) => r.epoch < position.epoch);
+    }
+    log(`resuming from ${checkpointPath} at epoch ${position.epoch + 1}, batch ${position.batch}`);
+  } else if (o.weights) {
+    const loaded = await readModel(readFileBytes(o.weights), { fileName: o.weights, model: o.arch, options: modelOptions, strict: false });
+    params = loaded.weights;
+  }
+
+  const trainer = new Trainer(graph, params, config);
+  if (resumedState && resumedOptimizer) trainer.loadState({ step: resumedState.step, optimizer: resumedOptimizer, ...(resumedEma ? { ema: resumedEma } : {}) });
+  const transform = { ...data.stats, size: inputSize, ...o.augment };
+  const loader = new DataLoader(data.train, { batchSize: config.batchSize, transform, augment: true, shuffle: true, dropLast: true, seed: config.seed, position });
+  const testLoader = new DataLoader(data.test, { batchSize: 256, transform: { ...data.stats, size: inputSize }, augment: false, shuffle: false });
+  const preprocess = {
+    crop: { height: typeof inputSize === 'number' ? inputSize : inputSize.height, width: typeof inputSize === 'number' ? inputSize : inputSize.width },
+    interpolation: 'bilinear' as const,
+    divisor: 255,
+    mean: [0, 1, 2].map((c) => data.stats.mean[channels === 1 ? 0 : c]!) as [number, number, number],
+    std: [0, 1, 2].map((c) => data.stats.std[channels === 1 ? 0 : c]!) as [number, number, number],
+  };
+  const modelMeta: ModelMetadata = { model: o.arch, options: modelOptions, preprocess, labels: classes, source: `trained by mobilenet-ts on ${data.name}` };
+
+  const saveCheckpoint = (pos: { epoch: number; batch: number }) => {
+    const s = trainer.state();
+    const state: TrainState = {
+      version: CHECKPOINT_VERSION,
+      config,
+      step: s.step,
+      position: pos,
+      optimizer: { kind: s.optimizer.kind, scalars: s.optimizer.scalars },
+    };
+    if (s.ema) state.ema = { kind: s.ema.kind, scalars: s.ema.scalars };
+    const checkpoint = { model: modelMeta, state, params, optimizer: s.optimizer, ...(s.ema ? { ema: s.ema } : {}) };
+    writeFileAtomic(checkpointPath, serializeCheckpoint(checkpoint));
+  };
+
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+  };
+  process.on('SIGINT', onSigint);
+  const bar = o.progress && process.stderr.isTTY
+    ? new SingleBar({ stream: process.stderr, format: 'epoch {epoch} [{bar}] {value}/{total} | loss {loss} | acc {acc}% | {ips} img/s | ETA {eta_formatted}', hideCursor: true })
+    : undefined;
+  let steps = 0;
+  try {
+    for (let epoch = position.epoch; epoch < config.epochs && !interrupted; epoch++) {
+      const start = performance.now();
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      const first = epoch === position.epoch ? position.batch : 0;
+      bar?.start(loader.batchesPerEpoch, first, { epoch: epoch + 1, loss: '-', acc: '-', ips: '-' });
+      let batchIndex = first;
+      for (; batchIndex < loader.batchesPerEpoch; batchIndex++) {
+        const b = loader.batch(epoch, batchIndex);
+        const r = await trainer.trainStep(b.images.subarray(0, b.size * b.height * b.width * 3), b.labels.subarray(0, b.size), loader.batchesPerEpoch);
+        lossSum += r.loss * r.size;
+        correct += r.correct;
+        seen += r.size;
+        steps++;
+        const seconds = (performance.now() - start) / 1000;
+        bar?.update(batchIndex + 1, { loss: (lossSum / seen).toFixed(3), acc: ((100 * correct) / seen).toFixed(1), ips: (seen / seconds).toFixed(0) });
+        if (interrupted || (o.maxSteps !== undefined && steps >= o.maxSteps)) {
+          batchIndex++;
+          break;
+        }
+      }
+      bar?.stop();
+      if (batchIndex < loader.batchesPerEpoch) {
+        // Stopped inside the epoch: save where to continue, and end.
+        saveCheckpoint({ epoch, batch: batchIndex });
+        interrupted = true;
+        log(`stopped at epoch ${epoch + 1}, batch ${batchIndex}; checkpoint saved to ${checkpointPath} (continue with --resume)`);
+        break;
+      }
+      const seconds = (performance.now() - start) / 1000;
+      const evaluation = await trainer.evaluate(testLoader.epoch());
+      const record: EpochRecord = {
+        epoch,
+        step: trainer.step,
+        lr: trainer.learningRate(loader.batchesPerEpoch),
+        trainLoss: lossSum / Math.max(1, seen),
+        trainAccuracy: correct / Math.max(1, seen),
+        testLoss: evaluation.loss,
+        testAccuracy: evaluation.accuracy,
+        seconds,
+        imagesPerSecond: seen / seconds,
+      };
+      history.push(record);
+      writeFileAtomic(metricsPath, history.map((h) => JSON.stringify(h)).join('\n') + '\n');
+      saveCheckpoint({ epoch: epoch + 1, batch: 0 });
+      log(
+        `epoch ${epoch + 1}/${config.epochs}: train loss ${record.trainLoss.toFixed(4)} acc ${(100 * record.trainAccuracy).toFixed(2)}% | test loss ${record.testLoss.toFixed(4)} acc ${(100 * record.testAccuracy).toFixed(2)}% | ${record.imagesPerSecond.toFixed(0)} img/s, ${seconds.toFixed(1)} s`,
+      );
+      position = { epoch: epoch + 1, batch: 0 };
+      if (o.maxSteps !== undefined && steps >= o.maxSteps) {
+        interrupted = epoch + 1 < config.epochs;
+        break;
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    bar?.stop();
+  }
+  const result: TrainRunResult = { history, interrupted };
+  if (!interrupted) {
+    const final = await trainer.evaluate(testLoader.epoch());
+    result.final = final;
+    const modelPath = join(o.out, 'model.safetensors');
+    writeFileAtomic(modelPath, serializeSafetensors(toFloat16Tensors(trainer.evaluationWeights()), metadataToStrings(modelMeta)));
+    writeFileAtomic(join(o.out, 'evaluation.json'), `${JSON.stringify({ ...final, classes }, null, 1)}\n`);
+    result.modelPath = modelPath;
+  }
+  await trainer.close();
+  return result;
+}
+
+export interface EvaluateOptions {
+  dataset: string;
+  dataDir?: string;
+  /** Write evaluation.json here. */
+  out?: string;
+}
+
+/** Evaluate a model file on a dataset with the model's own preprocessing geometry and normalization. */
+export async function evaluateModel(path: string, options: EvaluateOptions): Promise<Evaluation & { classes: string[] }> {
+  const model = await loadModel(path);
+  const [h, w] = model.inputShape as [number, number, number];
+  const data = await loadData({ dataset: options.dataset, dataDir: options.dataDir, resolution: { height: h, width: w } }, 0);
+  const pre = model.metadata.preprocess;
+  if (data.train.classes.length !== model.classes) {
+    throw new MobileNetError('INVALID_ARGUMENT', `${path} has ${model.classes} classes, the dataset ${options.dataset} has ${data.train.classes.length}`);
+  }
+  const stats = { mean: pre.mean.map((m) => m), std: pre.std.map((s) => s) };
+  const loader = new DataLoader(data.test, { batchSize: 256, transform: { ...stats, size: { height: h, width: w } }, augment: false, shuffle: false });
+  const evaluation = evaluateSession(model.session, loader.epoch(), model.classes);
+  await model.release();
+  const result = { ...evaluation, classes: [...data.test.classes] };
+  if (options.out) {
+    mkdirSync(options.out, { recursive: true });
+    writeFileAtomic(join(options.out, 'evaluation.json'), `${JSON.stringify(result, null, 1)}\n`);
+  }
+  return result;
+}

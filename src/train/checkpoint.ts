@@ -1,0 +1,72 @@
+/**
+ * Training checkpoints: one safetensors file with the parameters (`param/<name>`), the optimizer's
+ * slots (`opt/<slot>`), the EMA's averages (`ema/<name>`) and, in the metadata, the model's
+ * description (the same `mobilenet.*` keys as an exported model) plus `train.state`: the config,
+ * the completed steps and the data loader's position, so that a resumed run continues exactly.
+ */
+import { MobileNetError } from '../errors.js';
+import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
+import { metadataFromStrings, metadataToStrings, type ModelMetadata } from '../model/metadata.js';
+import type { Weights } from '../runtime/weights.js';
+import { toFloat32, type NamedTensors, type Tensor } from '../tensor.js';
+import type { NamedState } from './optimizers.js';
+import type { TrainConfig } from './trainer.js';
+
+export const CHECKPOINT_VERSION = 1;
+
+export interface TrainState {
+  version: number;
+  config: TrainConfig;
+  /** Optimizer steps taken. */
+  step: number;
+  /** Where the data loader continues. */
+  position: { epoch: number; batch: number };
+  optimizer: { kind: string; scalars: Record<string, number> };
+  ema?: { kind: string; scalars: Record<string, number> };
+}
+
+export interface Checkpoint {
+  model: ModelMetadata;
+  state: TrainState;
+  params: Weights;
+  optimizer: NamedState;
+  ema?: NamedState;
+}
+
+export function serializeCheckpoint(c: Checkpoint): Uint8Array {
+  const tensors: NamedTensors = new Map<string, Tensor>();
+  for (const [name, t] of c.params) tensors.set(`param/${name}`, t);
+  for (const [name, t] of c.optimizer.tensors) tensors.set(`opt/${name}`, t);
+  if (c.ema) for (const [name, t] of c.ema.tensors) tensors.set(`ema/${name}`, t);
+  const metadata = { ...metadataToStrings(c.model), 'train.state': JSON.stringify(c.state) };
+  return serializeSafetensors(tensors, metadata);
+}
+
+export function parseCheckpoint(bytes: Uint8Array, where: string): Checkpoint {
+  const { tensors, metadata } = parseSafetensors(bytes);
+  const model = metadataFromStrings(metadata, where);
+  const raw = metadata['train.state'];
+  if (!model || raw === undefined) throw new MobileNetError('INVALID_FORMAT', `${where}: not a mobilenet-ts training checkpoint (no train.state metadata)`);
+  let state: TrainState;
+  try {
+    state = JSON.parse(raw) as TrainState;
+  } catch {
+    throw new MobileNetError('INVALID_FORMAT', `${where}: train.state is not valid JSON`);
+  }
+  if (state.version !== CHECKPOINT_VERSION) {
+    throw new MobileNetError('UNSUPPORTED', `${where}: checkpoint version ${String(state.version)}, this mobilenet-ts reads version ${CHECKPOINT_VERSION}`);
+  }
+  const params: Weights = new Map();
+  const opt = new Map<string, Tensor<'float32'>>();
+  const ema = new Map<string, Tensor<'float32'>>();
+  for (const [key, t] of tensors) {
+    const f: Tensor<'float32'> = { dtype: 'float32', shape: [...t.shape], data: toFloat32(t) };
+    if (key.startsWith('param/')) params.set(key.slice(6), f);
+    else if (key.startsWith('opt/')) opt.set(key.slice(4), f);
+    else if (key.startsWith('ema/')) ema.set(key.slice(4), f);
+    else throw new MobileNetError('INVALID_FORMAT', `${where}: unexpected tensor ${key} in a checkpoint`);
+  }
+  const checkpoint: Checkpoint = { model, state, params, optimizer: { kind: state.optimizer.kind, tensors: opt, scalars: state.optimizer.scalars } };
+  if (state.ema) checkpoint.ema = { kind: state.ema.kind, tensors: ema, scalars: state.ema.scalars };
+  return checkpoint;
+}
