@@ -314,11 +314,12 @@ function vLine(x: number, y1: number, y2: number, color: string): string {
   return `<line x1="${num(x)}" y1="${num(y1)}" x2="${num(x)}" y2="${num(y2)}" stroke="${color}" stroke-width="1"/>`;
 }
 
-/** A clip path for the plot rectangle (a little larger, so markers on the edge are not cut in
- * half) and the attribute that applies it. */
-export function plotClip(plot: Rect, margin = 4): { defs: string; attribute: string } {
+/** A clip path for the plot rectangle grown by `margin` pixels (so markers on the edge are not cut
+ * in half), and the attribute that applies it. `name` tells several clip paths of a chart apart. */
+export function plotClip(plot: Rect, margin: number, name: string): { defs: string; attribute: string } {
+  const id = `${ID_PLACEHOLDER}-${name}`;
   return {
-    defs: `<defs><clipPath id="${ID_PLACEHOLDER}-clip"><rect x="${num(plot.left - margin)}" y="${num(plot.top - margin)}" width="${num(plot.width + 2 * margin)}" height="${num(plot.height + 2 * margin)}"/></clipPath></defs>`,
-    attribute: `clip-path="url(#${ID_PLACEHOLDER}-clip)"`,
+    defs: `<defs><clipPath id="${id}"><rect x="${num(plot.left - margin)}" y="${num(plot.top - margin)}" width="${num(plot.width + 2 * margin)}" height="${num(plot.height + 2 * margin)}"/></clipPath></defs>`,
+    attribute: `clip-path="url(#${id})"`,
   };
 }
