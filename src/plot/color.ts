@@ -57,6 +57,15 @@ export function sequentialColor(t: number): string {
   return rampColor(PURPLE_TO_YELLOW, t);
 }
 
+/** `color` (#rrggbb) mixed with black: amount 0 keeps it, 1 gives black. Other CSS colours are
+ * returned unchanged. */
+export function darken(color: string, amount: number): string {
+  if (!/^#[0-9a-fA-F]{6}$/.test(color)) return color;
+  const [r, g, b] = parseHex(color);
+  const k = 1 - Math.min(1, Math.max(0, amount));
+  return toHex([r * k, g * k, b * k]);
+}
+
 /** WCAG relative luminance of a #rrggbb colour, in [0, 1]. */
 export function relativeLuminance(hex: string): number {
   const channel = (c: number): number => {

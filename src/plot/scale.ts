@@ -154,15 +154,17 @@ export function linearAxis(options: LinearAxisOptions): Axis {
   for (let target = Math.max(1, Math.floor(options.length / 30)); target >= 1; target--) {
     let step = niceStepFor((hi - lo) / target);
     if (options.integer && step.e < 0) step = { m: 1, e: 0 };
-    const first = Math.ceil(lo / stepValue(step) - 1e-9);
-    const last = Math.floor(hi / stepValue(step) + 1e-9);
-    const domain: [number, number] = fixed ? [lo, hi] : [scaled(Math.floor(lo / stepValue(step) + 1e-9) * step.m, step.e), scaled(Math.ceil(hi / stepValue(step) - 1e-9) * step.m, step.e)];
+    const size = stepValue(step);
+    // Not fixed: the domain grows to whole steps, so both ends carry a tick.
+    const first = fixed ? Math.ceil(lo / size - 1e-9) : Math.floor(lo / size + 1e-9);
+    const last = fixed ? Math.floor(hi / size + 1e-9) : Math.ceil(hi / size - 1e-9);
+    const domain: [number, number] = fixed ? [lo, hi] : [scaled(first * step.m, step.e), scaled(last * step.m, step.e)];
     const values: number[] = [];
     for (let i = first; i <= last; i++) values.push(scaled(i * step.m, step.e));
     const labels = formatLinearTicks(values, step);
     const axis: Axis = { domain, log: false, ticks: values.map((value, i) => ({ value, label: labels[i]! })), minor: [] };
     best = axis;
-    const spacing = (options.length * stepValue(step)) / (domain[1] - domain[0]);
+    const spacing = (options.length * size) / (domain[1] - domain[0]);
     if (spacing >= options.minSpacing(labels)) return axis;
   }
   return best!;

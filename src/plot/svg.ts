@@ -10,7 +10,7 @@
  * Rasterize with `svgToPng` / `writePlot` from `mobilenet-ts/node`.
  */
 import { invalidArgument } from '../errors.js';
-import { heatColor, paletteColor, sequentialColor, textColorOn } from './color.js';
+import { darken, heatColor, paletteColor, sequentialColor, textColorOn } from './color.js';
 import { centredBaseline, markerElement, markerShape, num, svgDocument, textElement } from './elements.js';
 import {
   LABEL_SIZE,
@@ -288,8 +288,12 @@ export function barChart(options: BarChartOptions): string {
   options.series.forEach((series, s) => {
     const color = escapeXml(seriesColor(series.color, s));
     series.values.forEach((v, c) => {
-      if (!labelled(v)) return;
       const x = frame.xPixel(c) - groupWidth / 2 + s * barWidth;
+      if (!labelled(v)) {
+        // Say that the value is missing rather than leave a gap that reads as zero.
+        if (showValues && !(logY && v <= 0)) values.push(textElement(x + barWidth / 2, base - 4, 'n/a', { size: VALUE_SIZE, anchor: 'middle', fill: '#888888' }));
+        return;
+      }
       const y = frame.yPixel(v);
       const top = Math.min(y, base);
       const h = Math.abs(base - y);
@@ -386,7 +390,7 @@ export function scatterChart(options: ScatterChartOptions): string {
   const lines: string[] = [];
   const marks: string[] = [];
   const obstacles: Box[] = [];
-  const toLabel: Array<{ px: number; py: number; text: string }> = [];
+  const toLabel: Array<{ px: number; py: number; text: string; color: string }> = [];
   options.series.forEach((series, i) => {
     const color = seriesColor(series.color, i);
     const visible = series.points.filter(shown);
@@ -399,7 +403,7 @@ export function scatterChart(options: ScatterChartOptions): string {
       const [px, py] = pixels[j]!;
       marks.push(markerElement(markerShape(i), px, py, MARKER_SIZE, color));
       obstacles.push({ x: px - MARKER_SIZE / 2 - 1, y: py - MARKER_SIZE / 2 - 1, w: MARKER_SIZE + 2, h: MARKER_SIZE + 2 });
-      if (p.label !== undefined && p.label !== '') toLabel.push({ px, py, text: p.label });
+      if (p.label !== undefined && p.label !== '') toLabel.push({ px, py, text: p.label, color: darken(color, 0.35) });
     });
   });
   const labels = placePointLabels(toLabel, obstacles, frame.plot);
@@ -407,17 +411,17 @@ export function scatterChart(options: ScatterChartOptions): string {
   return svgDocument(width, height, options.title, body.join('\n'));
 }
 
-/** Greedy label placement: for each point in turn, the first of eight positions around it that
+/** Greedy label placement (labels take their series' colour, darkened for contrast): for each point in turn, the first of eight positions around it that
  * stays inside the plot and overlaps nothing placed so far, else the one that overlaps least. */
 function placePointLabels(
-  items: ReadonlyArray<{ px: number; py: number; text: string }>,
+  items: ReadonlyArray<{ px: number; py: number; text: string; color: string }>,
   obstacles: Box[],
   plot: { left: number; top: number; width: number; height: number },
 ): string[] {
   const out: string[] = [];
   const h = POINT_LABEL_SIZE;
   const d = MARKER_SIZE / 2 + 3;
-  for (const { px, py, text } of items) {
+  for (const { px, py, text, color } of items) {
     const w = textWidth(text, POINT_LABEL_SIZE);
     const candidates: Box[] = [
       { x: px + d, y: py - h / 2, w, h }, // right
@@ -443,7 +447,7 @@ function placePointLabels(
       }
     }
     obstacles.push(best);
-    out.push(textElement(best.x, best.y + h * 0.82, text, { size: POINT_LABEL_SIZE, fill: '#333333' }));
+    out.push(textElement(best.x, best.y + h * 0.82, text, { size: POINT_LABEL_SIZE, fill: color }));
   }
   return out;
 }
@@ -505,7 +509,7 @@ export function heatmap(options: HeatmapOptions): string {
   // Colour bar: ticks on the colour range.
   const barWidth = 14;
   const colorAxis = showColorbar
-    ? linearAxis({ fixed: [colorLo, colorHi > colorLo ? colorHi : colorLo + 1], length: Math.max(gridHeight, 60), minSpacing: () => 30 })
+    ? linearAxis({ fixed: [colorLo, colorHi > colorLo ? colorHi : colorLo + 1], length: Math.max(gridHeight, 60), minSpacing: () => 40 })
     : undefined;
   const colorTickWidth = colorAxis ? Math.max(0, ...colorAxis.ticks.map((t) => textWidth(t.label, TICK_SIZE))) : 0;
   const colorbarSpace = showColorbar ? 24 + barWidth + 6 + colorTickWidth : 0;
@@ -537,7 +541,9 @@ export function heatmap(options: HeatmapOptions): string {
       const text = format(v);
       const fitSize = Math.min(valueSize, ((cell - 4) / Math.max(1, textWidth(text, 1))) * 0.98);
       if (fitSize >= 6.5) {
-        parts.push(textElement(x + cell / 2, centredBaseline(y + cell / 2, fitSize), text, { size: fitSize, anchor: 'middle', fill: textColorOn(fill) }));
+        // Zeros in grey: the eye goes to the cells that hold something.
+        const ink = v === 0 && shade(v) < 0.3 ? '#9a9a9a' : textColorOn(fill);
+        parts.push(textElement(x + cell / 2, centredBaseline(y + cell / 2, fitSize), text, { size: fitSize, anchor: 'middle', fill: ink }));
       }
     }
   }
@@ -611,7 +617,8 @@ export function panelGrid(options: PanelGridOptions): string {
   const gap = 18;
   const panelTitleHeight = PANEL_TITLE_SIZE + 8;
   const gridWidth = columns * size + (columns - 1) * gap;
-  const width = Math.ceil(Math.max(gridWidth + 2 * PAD, 200));
+  const titleWidth = textWidth(options.title, 18, 'bold') + 2 * PAD;
+  const width = Math.ceil(Math.max(gridWidth + 2 * PAD, Math.min(titleWidth, 900), 200));
   const titles = titleLines(options.title, width);
   const top = PAD + titleBlockHeight(titles) + 4;
   const height = Math.ceil(top + rowsCount * (panelTitleHeight + size) + (rowsCount - 1) * gap + PAD);
