@@ -151,7 +151,8 @@ function layoutBandLabels(categories: readonly string[], bandWidth: number): Ban
     lines: categories.map((c) => [c]),
     rotated: true,
     height: longest * Math.sin(angle) + TICK_SIZE * Math.cos(angle) + 2,
-    leftReach: (widths[0] ?? 0) * Math.cos(angle),
+    // The baseline runs up-right from the text's start; glyph tops reach a little further left.
+    leftReach: (widths[0] ?? 0) * Math.cos(angle) + TICK_SIZE * Math.sin(angle),
   };
 }
 
@@ -224,7 +225,7 @@ export function layoutFrame(options: FrameOptions): Frame {
       const n = Math.max(1, options.x.categories.length);
       bands = layoutBandLabels(options.x.categories, plotWidth / n);
       const reach = bands.leftReach - plotWidth / n / 2;
-      if (reach > left - 4) left = reach + 4;
+      if (reach > left - 8) left = reach + 8;
       plotWidth = Math.max(MIN_PLOT, width - left - right);
       bottom = PAD + TICK_LENGTH + TICK_GAP + bands.height + xLabelSpace;
     }

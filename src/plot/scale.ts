@@ -170,10 +170,11 @@ export function linearAxis(options: LinearAxisOptions): Axis {
   return best!;
 }
 
-/** Label for m × 10^k on a log axis: "10", "200", "0.05", "100k", "2M", "1e−5". */
-function formatLogTick(m: number, k: number): string {
+/** Label for m × 10^k on a log axis: "10", "200", "0.05", "100k", "2M", "1e−5". With `si`
+ * (an axis that reaches 100 000) thousands are written "1k", "20k" too, for consistency. */
+function formatLogTick(m: number, k: number, si: boolean): string {
   const value = scaled(m, k);
-  if (k >= 5) {
+  if (k >= 5 || (si && k >= 3)) {
     for (const [exponent, s] of SI_SUFFIXES) {
       if (k >= exponent) return `${scaled(m, k - exponent)}${s}`;
     }
@@ -224,12 +225,13 @@ export function logAxis(options: LogAxisOptions): Axis {
   const lo10 = Math.log10(lo);
   const hi10 = Math.log10(hi);
   const inside = (v: number): boolean => Math.log10(v) >= lo10 - 1e-9 && Math.log10(v) <= hi10 + 1e-9;
+  const si = hi >= 1e5;
   const candidates = (multipliers: readonly number[]): AxisTick[] => {
     const ticks: AxisTick[] = [];
     for (let k = Math.floor(lo10) - 1; k <= Math.ceil(hi10); k++) {
       for (const m of multipliers) {
         const value = scaled(m, k);
-        if (inside(value)) ticks.push({ value, label: formatLogTick(m, k) });
+        if (inside(value)) ticks.push({ value, label: formatLogTick(m, k, si) });
       }
     }
     return ticks;

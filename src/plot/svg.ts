@@ -509,7 +509,7 @@ export function heatmap(options: HeatmapOptions): string {
   // Colour bar: ticks on the colour range.
   const barWidth = 14;
   const colorAxis = showColorbar
-    ? linearAxis({ fixed: [colorLo, colorHi > colorLo ? colorHi : colorLo + 1], length: Math.max(gridHeight, 60), minSpacing: () => 40 })
+    ? linearAxis({ fixed: [colorLo, colorHi > colorLo ? colorHi : colorLo + 1], length: Math.max(gridHeight, 60), minSpacing: () => 30 })
     : undefined;
   const colorTickWidth = colorAxis ? Math.max(0, ...colorAxis.ticks.map((t) => textWidth(t.label, TICK_SIZE))) : 0;
   const colorbarSpace = showColorbar ? 24 + barWidth + 6 + colorTickWidth : 0;

@@ -12,6 +12,7 @@ import { mulberry32, type Weights } from '../runtime/weights.js';
 import type { Tensor } from '../tensor.js';
 import { WeightEMA } from './ema.js';
 import { TrainableNetwork } from './network.js';
+import { FastTrainableNetwork } from './fast-network.js';
 import { createOptimizer, graphParamInfo, type NamedState, type Optimizer, type OptimizerConfig } from './optimizers.js';
 import { constant, cosine, exponentialDecay, stepDecay, warmup, type Schedule } from './schedules.js';
 
@@ -111,11 +112,19 @@ export function buildSchedule(lr: number, epochs: number, s: ScheduleConfig): Sc
   return s.warmupEpochs ? warmup(schedule, { epochs: s.warmupEpochs }) : schedule;
 }
 
+/** What the trainer needs of a network in training mode (reference or WebAssembly). */
+export interface TrainingNetwork {
+  readonly grads: Map<string, { data: Float32Array; shape: readonly number[] }>;
+  zeroGrad(): void;
+  forward(x: Float32Array, training: boolean, random?: () => number): Float32Array;
+  backward(gradLogits: Float32Array): void;
+}
+
 export class Trainer {
   readonly graph: Graph;
   readonly params: Weights;
   readonly config: TrainConfig;
-  readonly network: TrainableNetwork;
+  readonly network: TrainingNetwork;
   readonly optimizer: Optimizer;
   readonly ema: WeightEMA | undefined;
   private readonly schedule: Schedule;
@@ -123,11 +132,12 @@ export class Trainer {
   step = 0;
   private backbone: InferenceSession | undefined;
 
-  constructor(graph: Graph, params: Weights, config: TrainConfig) {
+  /** `engine`: 'wasm' (default) trains on the WebAssembly kernels, 'ref' on the reference kernels. */
+  constructor(graph: Graph, params: Weights, config: TrainConfig, engine: 'wasm' | 'ref' = 'wasm') {
     this.graph = graph;
     this.params = params;
     this.config = config;
-    this.network = new TrainableNetwork(graph, params);
+    this.network = engine === 'wasm' ? FastTrainableNetwork.create(graph, params) : new TrainableNetwork(graph, params);
     const info = graphParamInfo(graph).filter((p) => !config.freezeBackbone || p.name.startsWith('classifier.'));
     this.optimizer = createOptimizer(info, config.optimizer);
     this.schedule = buildSchedule(config.lr, config.epochs, config.schedule);

@@ -11,12 +11,17 @@ import { permute } from '../../../src/io/layout.js';
 import { toFloat32 } from '../../../src/tensor.js';
 import * as ref from '../../../src/kernels/ref/index.js';
 import { TrainableNetwork } from '../../../src/train/network.js';
+import { FastTrainableNetwork } from '../../../src/train/fast-network.js';
+import { useNodeRuntime } from '../../../src/node/runtime.js';
+
+useNodeRuntime();
 import { createOptimizer, graphParamInfo } from '../../../src/train/optimizers.js';
 import { fixturePath } from '../../helpers.js';
 
 const file = (name: string) => new Uint8Array(readFileSync(fixturePath('train', name)));
 
-test('three training steps match PyTorch: losses, weights and BN running statistics', async () => {
+for (const engine of ['ref', 'wasm'] as const) {
+test(`${engine}: three training steps match PyTorch: losses, weights and BN running statistics`, async () => {
   const steps = JSON.parse(readFileSync(fixturePath('train', 'steps.json'), 'utf8')) as {
     setting: number[][];
     labels: number[];
@@ -34,7 +39,7 @@ test('three training steps match PyTorch: losses, weights and BN running statist
   };
   const initial = await readModel(file('initial.pth'), { model: 'mobilenet_v2', options });
   const expected = await readModel(file('final.pth'), { model: 'mobilenet_v2', options });
-  const net = new TrainableNetwork(initial.graph, initial.weights);
+  const net = engine === 'ref' ? new TrainableNetwork(initial.graph, initial.weights) : FastTrainableNetwork.create(initial.graph, initial.weights);
   const optimizer = createOptimizer(graphParamInfo(initial.graph), {
     type: 'sgd',
     momentum: steps.momentum,
@@ -76,3 +81,4 @@ test('three training steps match PyTorch: losses, weights and BN running statist
   }
   assert.ok(worst < 1e-4, `worst relative difference ${worst} at ${where}`);
 });
+}
