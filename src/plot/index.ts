@@ -1,6 +1,6 @@
 /**
  * Plots as SVG strings (browser-safe). Rasterize to PNG with `svgToPng` / `writePlot` from
- * `mobilenet-ts/node`.
+ * src/node/plot.ts.
  */
 export {
   lineChart,

@@ -28,7 +28,7 @@ interface Step {
 }
 
 function scaled(k: number, e: number): number {
-  return e >= 0 ? k * 10 ** e : k / 10 ** -e;
+  return (e >= 0 ? k * 10 ** e : k / 10 ** -e) + 0; // + 0 turns -0 into 0
 }
 
 function stepValue(step: Step): number {
@@ -62,8 +62,9 @@ const SI_SUFFIXES: ReadonlyArray<readonly [number, string]> = [
   [3, 'k'],
 ];
 
-/** Labels for ticks that are integer multiples of `step`: as many decimals as the step needs,
- * k/M/G/T suffixes when the largest tick reaches 100 000, a true minus sign, no "-0". */
+/** Labels for ticks that are integer multiples of `step`: as many decimals as the step needs
+ * with trailing zeros dropped (0, 0.5, 1, 1.5), k/M/G/T suffixes when the largest tick reaches
+ * 100 000, a true minus sign, no "-0". */
 function formatLinearTicks(values: readonly number[], step: Step): string[] {
   const largest = Math.max(0, ...values.map(Math.abs));
   let unitExponent = 0;
@@ -79,7 +80,7 @@ function formatLinearTicks(values: readonly number[], step: Step): string[] {
   }
   const decimals = Math.max(0, unitExponent - step.e);
   return values.map((v) => {
-    const text = (v / 10 ** unitExponent).toFixed(decimals);
+    const text = trimZeros((v / 10 ** unitExponent).toFixed(decimals));
     if (Number(text) === 0) return '0';
     return negativeSign(text) + suffix;
   });

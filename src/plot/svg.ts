@@ -7,7 +7,7 @@
  * (with units when given), a legend when there is more than one series, colour-blind-safe colours
  * and margins computed from the label sizes. Text is XML-escaped; non-finite values (and values
  * ≤ 0 on log axes) are skipped. The same input always gives the same string.
- * Rasterize with `svgToPng` / `writePlot` from `mobilenet-ts/node`.
+ * Rasterize with `svgToPng` / `writePlot` (src/node/plot.ts).
  */
 import { invalidArgument } from '../errors.js';
 import { darken, heatColor, paletteColor, sequentialColor, textColorOn } from './color.js';
@@ -16,6 +16,7 @@ import {
   LABEL_SIZE,
   PAD,
   TICK_SIZE,
+  TITLE_SIZE,
   layoutFrame,
   plotClip,
   renderTitle,
@@ -514,7 +515,7 @@ export function heatmap(options: HeatmapOptions): string {
   const colorTickWidth = colorAxis ? Math.max(0, ...colorAxis.ticks.map((t) => textWidth(t.label, TICK_SIZE))) : 0;
   const colorbarSpace = showColorbar ? 24 + barWidth + 6 + colorTickWidth : 0;
   const contentWidth = left + gridWidth + colorbarSpace + PAD;
-  const minWidth = textWidth(options.title, 18, 'bold') + 2 * PAD;
+  const minWidth = textWidth(options.title, TITLE_SIZE, 'bold') + 3 * PAD;
   const width = Math.ceil(Math.max(contentWidth, Math.min(minWidth, 900), 240));
   const shift = (width - contentWidth) / 2; // centre the content when the title is wider
   left += shift;
@@ -617,7 +618,7 @@ export function panelGrid(options: PanelGridOptions): string {
   const gap = 18;
   const panelTitleHeight = PANEL_TITLE_SIZE + 8;
   const gridWidth = columns * size + (columns - 1) * gap;
-  const titleWidth = textWidth(options.title, 18, 'bold') + 2 * PAD;
+  const titleWidth = textWidth(options.title, TITLE_SIZE, 'bold') + 3 * PAD;
   const width = Math.ceil(Math.max(gridWidth + 2 * PAD, Math.min(titleWidth, 900), 200));
   const titles = titleLines(options.title, width);
   const top = PAD + titleBlockHeight(titles) + 4;

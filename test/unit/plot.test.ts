@@ -107,7 +107,7 @@ test('linear ticks are exact multiples with clean labels', () => {
   assert.deepEqual(axis.ticks.map((t) => t.value), [0, 0.2, 0.4, 0.6, 0.8, 1]);
   const widened = linearAxis({ dataMin: 0.23, dataMax: 1.74, length: 300, minSpacing: () => 40 });
   assert.deepEqual(widened.domain, [0, 2]);
-  assert.deepEqual(widened.ticks.map((t) => t.label), ['0', '0.5', '1.0', '1.5', '2.0']);
+  assert.deepEqual(widened.ticks.map((t) => t.label), ['0', '0.5', '1', '1.5', '2']);
   const negative = linearAxis({ dataMin: -3, dataMax: 3, length: 300, minSpacing: () => 40 });
   assert.ok(negative.ticks.some((t) => t.label === '\u22122'), 'negative ticks use a minus sign');
   const big = linearAxis({ dataMin: 0, dataMax: 6e8, length: 300, minSpacing: () => 40 });
