@@ -9,6 +9,7 @@ import { registerSummary } from './commands/summary.js';
 import { registerInference } from './commands/inference.js';
 import { registerBench } from './commands/bench.js';
 import { registerTrain } from './commands/train.js';
+import { registerExperiments } from './commands/experiment.js';
 import { EXIT_USAGE, reportError } from './errors.js';
 
 function packageVersion(): string {
@@ -32,6 +33,7 @@ export function createProgram(): Command {
   registerInference(program);
   registerBench(program);
   registerTrain(program);
+  registerExperiments(program);
   for (const command of program.commands) command.exitOverride().configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'mobilenet: ')) });
   return program;
 }

@@ -25,6 +25,35 @@ import { loadModel } from './model.js';
 import { readFileBytes, writeFileAtomic } from './fs.js';
 import { loadFashionMnist, loadImageFolder } from './datasets.js';
 import { useNodeRuntime } from './runtime.js';
+import { writePlot } from './plot.js';
+import { heatmap, lineChart } from '../plot/index.js';
+
+/** Loss and accuracy curves (train and test) as one PNG each. */
+async function plotCurves(out: string, history: EpochRecord[], title: string): Promise<void> {
+  const epochs = history.map((h) => h.epoch + 1);
+  await writePlot(join(out, 'accuracy.png'), lineChart({
+    title: `${title}: accuracy`, xLabel: 'epoch', yLabel: 'top-1 accuracy',
+    series: [
+      { name: 'train', points: history.map((h, i) => [epochs[i]!, h.trainAccuracy]) },
+      { name: 'test', points: history.map((h, i) => [epochs[i]!, h.testAccuracy]), dashed: true },
+    ],
+  }));
+  await writePlot(join(out, 'loss.png'), lineChart({
+    title: `${title}: loss`, xLabel: 'epoch', yLabel: 'cross-entropy',
+    series: [
+      { name: 'train (label-smoothed)', points: history.map((h, i) => [epochs[i]!, h.trainLoss]) },
+      { name: 'test', points: history.map((h, i) => [epochs[i]!, h.testLoss]), dashed: true },
+    ],
+  }));
+}
+
+export async function plotConfusion(path: string, evaluation: Evaluation, classes: readonly string[], title: string): Promise<void> {
+  await writePlot(path, heatmap({
+    title: `${title}: confusion matrix (accuracy ${(100 * evaluation.accuracy).toFixed(2)}%)`,
+    rowLabels: [...classes], colLabels: [...classes], values: evaluation.confusion,
+    xLabel: 'predicted', yLabel: 'true', format: (v: number) => String(v),
+  }));
+}
 
 export interface TrainRunOptions {
   arch: Arch;
@@ -258,6 +287,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       history.push(record);
       writeFileAtomic(metricsPath, history.map((h) => JSON.stringify(h)).join('\n') + '\n');
       saveCheckpoint({ epoch: epoch + 1, batch: 0 });
+      await plotCurves(o.out, history, `${graph.name} on ${data.name}`);
       log(
         `epoch ${epoch + 1}/${config.epochs}: train loss ${record.trainLoss.toFixed(4)} acc ${(100 * record.trainAccuracy).toFixed(2)}% | test loss ${record.testLoss.toFixed(4)} acc ${(100 * record.testAccuracy).toFixed(2)}% | ${record.imagesPerSecond.toFixed(0)} img/s, ${seconds.toFixed(1)} s`,
       );
@@ -278,6 +308,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     const modelPath = join(o.out, 'model.safetensors');
     writeFileAtomic(modelPath, serializeSafetensors(toFloat16Tensors(trainer.evaluationWeights()), metadataToStrings(modelMeta)));
     writeFileAtomic(join(o.out, 'evaluation.json'), `${JSON.stringify({ ...final, classes }, null, 1)}\n`);
+    await plotConfusion(join(o.out, 'confusion.png'), final, classes, `${graph.name} on ${data.name}`);
     result.modelPath = modelPath;
   }
   await trainer.close();
@@ -308,6 +339,7 @@ export async function evaluateModel(path: string, options: EvaluateOptions): Pro
   if (options.out) {
     mkdirSync(options.out, { recursive: true });
     writeFileAtomic(join(options.out, 'evaluation.json'), `${JSON.stringify(result, null, 1)}\n`);
+    await plotConfusion(join(options.out, 'confusion.png'), evaluation, result.classes, `${model.graph.name} on ${options.dataset}`);
   }
   return result;
 }

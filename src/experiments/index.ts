@@ -1,0 +1,2 @@
+export { manifoldExperiment, spiral, pseudoInverse, linearFitError, type ManifoldOptions, type ManifoldResult, type ManifoldRun } from './manifold.js';
+export { memoryTable, type MemoryTable, type MemoryRow } from './memory.js';
