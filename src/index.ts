@@ -57,3 +57,5 @@ export { listPretrained, findPretrained, type PretrainedEntry } from './io/pretr
 export { Trainer, evaluateSession, buildSchedule, type TrainConfig, type ScheduleConfig, type Evaluation } from './train/trainer.js';
 export { TrainableNetwork } from './train/network.js';
 export { createOptimizer, graphParamInfo, type OptimizerConfig } from './train/optimizers.js';
+export { lineChart, barChart, scatterChart, heatmap, panelGrid } from './plot/index.js';
+export { manifoldExperiment, memoryTable, type ManifoldOptions, type ManifoldResult, type MemoryTable } from './experiments/index.js';

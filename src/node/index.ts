@@ -9,3 +9,4 @@ export { fetchPretrained, downloadFile, type FetchPretrainedOptions } from './do
 export { defaultCacheDir, cachedWeightsPath } from './cache.js';
 export { useNodeRuntime } from './runtime.js';
 export { runTraining, evaluateModel, SAMPLE_DIR, type TrainRunOptions, type TrainRunResult, type EpochRecord } from './train.js';
+export { svgToPng, writePlot } from './plot.js';

@@ -1,0 +1,53 @@
+// pointwiseWeightGrad: the weight (and bias) gradient of a 1×1 convolution or dense layer,
+// dW[ci][co] (+)= Σ_p X[p][ci]·dY[p][co], dBias[co] (+)= Σ_p dY[p][co], for a sub-range of input
+// channels (threads split the rows of dW, no reduction). The descriptor is documented in
+// src/kernels/wasm/README.md; the register tiles are in ./gradTiles.ts.
+//
+// Pixels go in blocks; a block sweeps every 16-channel panel of dY (outer) and every pair of input
+// channels (inner), so the block's panel of dY (block × 64 bytes) stays in L1 while all its pairs of
+// X columns stream past, and each tile's accumulators are added into dW once per block.
+import { max32, min32 } from './common';
+import { biasRun, gradRun, zeroRows } from './gradTiles';
+import {
+  PWG_ACCUMULATE, PWG_GRAD_BIAS, PWG_GRAD_OUTPUT, PWG_GRAD_STRIDE, PWG_GRAD_WEIGHT, PWG_IN_CHANNEL_END,
+  PWG_IN_CHANNEL_START, PWG_IN_STRIDE, PWG_INPUT, PWG_OUT_CHANNELS, PWG_PIXEL_END, PWG_PIXEL_START,
+} from './layout';
+
+/**
+ * Pixels per block: the block's X rows for the input-channel range should stay in L2 while every
+ * panel of dY sweeps them (BLOCK_BYTES), within [MIN_BLOCK, MAX_BLOCK] pixels.
+ */
+const BLOCK_BYTES: i32 = 196608;
+const MIN_BLOCK: i32 = 64;
+const MAX_BLOCK: i32 = 512;
+
+export function pointwiseWeightGrad(d: usize): void {
+  const input = load<u32>(d, PWG_INPUT) as usize;
+  const gradOutput = load<u32>(d, PWG_GRAD_OUTPUT) as usize;
+  const gradWeight = load<u32>(d, PWG_GRAD_WEIGHT) as usize;
+  const gradBias = load<u32>(d, PWG_GRAD_BIAS) as usize;
+  const pixelStart = load<i32>(d, PWG_PIXEL_START);
+  const pixelEnd = load<i32>(d, PWG_PIXEL_END);
+  const outChannels = load<i32>(d, PWG_OUT_CHANNELS);
+  const ciStart = load<i32>(d, PWG_IN_CHANNEL_START);
+  const ciEnd = load<i32>(d, PWG_IN_CHANNEL_END);
+  const sx = (load<i32>(d, PWG_IN_STRIDE) as usize) << 2;
+  const sy = (load<i32>(d, PWG_GRAD_STRIDE) as usize) << 2;
+  const accumulate = load<i32>(d, PWG_ACCUMULATE) != 0;
+
+  const rowBytes = (outChannels as usize) << 2; // between rows of dW
+  const taps = ciEnd - ciStart;
+  const w = gradWeight + (ciStart as usize) * rowBytes;
+  if (!accumulate) {
+    zeroRows(w, taps, rowBytes, 0, outChannels);
+    if (gradBias != 0) zeroRows(gradBias, 1, 0, 0, outChannels);
+  }
+  const block = min32(MAX_BLOCK, max32(MIN_BLOCK, BLOCK_BYTES / max32(1, taps << 2)));
+  for (let p0 = pixelStart; p0 < pixelEnd; p0 += block) {
+    const n = min32(block, pixelEnd - p0);
+    const x = input + (p0 as usize) * sx + ((ciStart as usize) << 2);
+    const y = gradOutput + (p0 as usize) * sy;
+    gradRun(x, sx, 0, y, sy, 0, 1, n, taps, w, rowBytes, 0, outChannels);
+    if (gradBias != 0) biasRun(y, sy, 0, 1, n, gradBias, 0, outChannels);
+  }
+}
