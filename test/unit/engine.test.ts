@@ -102,3 +102,18 @@ test('a wrong input size is refused before anything runs', async () => {
   await session.release();
   assert.throws(() => session.run(new Float32Array(96 * 96 * 3)), /released/);
 });
+
+test('results are identical bit for bit for any thread count and in memory-efficient mode', async () => {
+  for (const [name, options] of [['mobilenet_v2_0.35_96', {}], ['mobilenet_v2', { alpha: 0.5, resolution: 67 }], ['mobilenet_v1_0.25_128', {}]] as const) {
+    const graph = buildGraph(createSpec(name, options));
+    const weights = initWeights(graph, { seed: 2, randomBatchNorm: true });
+    const x = input(graph.input.shape, 3, 5);
+    const outputs: Float32Array[] = [];
+    for (const [threads, memoryEfficient] of [[1, false], [2, false], [1, true], [2, true]] as const) {
+      const session = await InferenceSession.create(graph, weights, { threads, memoryEfficient });
+      outputs.push(session.run(x).logits!.data);
+      await session.release();
+    }
+    for (const o of outputs.slice(1)) assert.ok(o.every((v, i) => v === outputs[0]![i]), `${name}: outputs differ`);
+  }
+});

@@ -276,7 +276,7 @@ export function depthwise3x3BackwardInput(d: usize): void {
       // Border pixels (all groups) and the partial last group of interior pixels.
       for (let j = 0; j < jCount; j++) {
         const interior = j >= jL && j < jR;
-        if (interior && (tailLanes == 0 || fullGroups == 0 && false)) {
+        if (interior && tailLanes == 0) {
           j = jR - 1;
           continue;
         }
