@@ -25,6 +25,7 @@ import { foldBatchNorm } from '../src/runtime/fold.js';
 import { fuseLayers } from '../src/runtime/fuse.js';
 import { writeFileAtomic } from '../src/node/fs.js';
 import { mulberry32 } from '../src/runtime/weights.js';
+import { useNodeRuntime } from '../src/node/runtime.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {
@@ -112,6 +113,7 @@ function tfjsModel(graph: Graph, weights: Weights): (x: tf.Tensor4D) => tf.Tenso
 }
 
 async function main(): Promise<void> {
+  useNodeRuntime();
   const here = dirname(fileURLToPath(import.meta.url));
   const rows: Row[] = [];
   const ours: Backend = (BACKENDS as readonly string[]).includes('wasm') ? ('wasm' as Backend) : 'ref';

@@ -33,6 +33,23 @@ export function checkInt(kernel: string, name: string, value: unknown, min: numb
   return value;
 }
 
+/** A byte offset of float64 data: like checkPointer, 8-byte aligned. */
+export function checkF64Pointer(kernel: string, name: string, value: unknown): number {
+  checkPointer(kernel, name, value);
+  if ((value as number) % 8 !== 0) fail(kernel, `desc.${name} = ${String(value)}, expected an 8-byte aligned byte offset (float64 data)`);
+  return value as number;
+}
+
+export function checkBoolean(kernel: string, name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') fail(kernel, `desc.${name} = ${String(value)}, expected a boolean`);
+  return value;
+}
+
+/** The descriptor must fit in the memory (view) at byte `at`. */
+export function checkFits(kernel: string, view: DataView, at: number, bytes: number): void {
+  if (at + bytes > view.byteLength) fail(kernel, `descriptor at ${at} does not fit in the memory (${view.byteLength} bytes)`);
+}
+
 export function checkClamp(kernel: string, min: unknown, max: unknown): void {
   if (typeof min !== 'number' || Number.isNaN(min) || typeof max !== 'number' || Number.isNaN(max) || !(min <= max)) {
     fail(kernel, `desc.clampMin = ${String(min)}, desc.clampMax = ${String(max)}, expected numbers with clampMin ≤ clampMax (±Infinity for none)`);
@@ -62,4 +79,8 @@ export function layoutBytes<K extends string>(layout: Layout<K>): number {
 }
 
 /** Kernel ids of the module's layoutOffset/descriptorBytes exports. */
-export const KERNEL_IDS = { pointwise: 0, depthwise3x3: 1, conv2dDirect: 2, globalAvgPool: 3 } as const;
+export const KERNEL_IDS = {
+  pointwise: 0, depthwise3x3: 1, conv2dDirect: 2, globalAvgPool: 3,
+  pointwiseWeightGrad: 4, depthwise3x3BackwardInput: 5, depthwise3x3BackwardWeight: 6, conv2dDirectBackwardWeight: 7,
+  channelStats: 8, scaleShiftClamp: 9, bnBackwardReduce: 10, bnBackwardApply: 11, addInPlace: 12, globalAvgPoolBackward: 13,
+} as const;

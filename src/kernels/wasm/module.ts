@@ -16,7 +16,18 @@ export interface KernelExports {
   depthwise3x3(desc: number): void;
   conv2dDirect(desc: number): void;
   globalAvgPool(desc: number): void;
-  /** Field `field` (declaration order) of kernel `kernel`'s descriptor (0 pointwise, 1 depthwise3x3, 2 conv2dDirect, 3 globalAvgPool): byte offset | 0x10000 for f32; −1 past the end. */
+  // Training kernels (backward passes, training-mode batch norm).
+  pointwiseWeightGrad(desc: number): void;
+  depthwise3x3BackwardInput(desc: number): void;
+  depthwise3x3BackwardWeight(desc: number): void;
+  conv2dDirectBackwardWeight(desc: number): void;
+  channelStats(desc: number): void;
+  scaleShiftClamp(desc: number): void;
+  bnBackwardReduce(desc: number): void;
+  bnBackwardApply(desc: number): void;
+  addInPlace(desc: number): void;
+  globalAvgPoolBackward(desc: number): void;
+  /** Field `field` (declaration order) of kernel `kernel`'s descriptor (ids in KERNEL_IDS: 0 pointwise, 1 depthwise3x3, 2 conv2dDirect, 3 globalAvgPool, 4… the training kernels): byte offset | 0x10000 for f32; −1 past the end. */
   layoutOffset(kernel: number, field: number): number;
   descriptorBytes(kernel: number): number;
   pointwisePanelWidth(): number;
@@ -36,6 +47,8 @@ export interface WasmKernels {
 const EXPORT_NAMES = [
   'pointwise', 'depthwise3x3', 'conv2dDirect', 'globalAvgPool', 'layoutOffset', 'descriptorBytes',
   'pointwisePanelWidth', 'pointwisePackedChannels', 'conv2dChannelAlign', 'kernelVariant',
+  'pointwiseWeightGrad', 'depthwise3x3BackwardInput', 'depthwise3x3BackwardWeight', 'conv2dDirectBackwardWeight', 'channelStats',
+  'scaleShiftClamp', 'bnBackwardReduce', 'bnBackwardApply', 'addInPlace', 'globalAvgPoolBackward',
 ] as const satisfies readonly (keyof KernelExports)[];
 
 const decoded: Partial<Record<KernelVariant, Uint8Array>> = {};

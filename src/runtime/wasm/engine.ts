@@ -189,7 +189,7 @@ export class WasmEngine {
     if (threads > 1) {
       const factory = workerPoolFactory();
       if (!factory) {
-        throw new MobileNetError('UNSUPPORTED', `threads: ${threads} needs worker threads; in Node import 'mobilenet-ts/node' (which enables them), or use threads: 1`);
+        throw new MobileNetError('UNSUPPORTED', `threads: ${threads} needs worker threads: in Node call useNodeRuntime() from 'mobilenet-ts/node' first (loadModel does), or use threads: 1`);
       }
       engine.pool = await factory({ threads, module, memory, controlOffset: engine.controlOffset });
     }

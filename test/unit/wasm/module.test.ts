@@ -15,6 +15,16 @@ import {
   compileKernelsModule, instantiateKernels, kernelsBinary, loadKernels, relaxedSimdSupported, simdSupported,
 } from '../../../src/kernels/wasm/module.js';
 import { POINTWISE_DESC_BYTES, POINTWISE_LAYOUT, POINTWISE_PANEL_WIDTH, pointwisePackedChannels } from '../../../src/kernels/wasm/pointwise.js';
+import { ADD_IN_PLACE_DESC_BYTES, ADD_IN_PLACE_LAYOUT } from '../../../src/kernels/wasm/addInPlace.js';
+import { BN_BACKWARD_APPLY_DESC_BYTES, BN_BACKWARD_APPLY_LAYOUT } from '../../../src/kernels/wasm/bnBackwardApply.js';
+import { BN_BACKWARD_REDUCE_DESC_BYTES, BN_BACKWARD_REDUCE_LAYOUT } from '../../../src/kernels/wasm/bnBackwardReduce.js';
+import { CHANNEL_STATS_DESC_BYTES, CHANNEL_STATS_LAYOUT } from '../../../src/kernels/wasm/channelStats.js';
+import { CONV2D_DIRECT_BACKWARD_WEIGHT_DESC_BYTES, CONV2D_DIRECT_BACKWARD_WEIGHT_LAYOUT } from '../../../src/kernels/wasm/conv2dDirectBackwardWeight.js';
+import { DEPTHWISE3X3_BACKWARD_INPUT_DESC_BYTES, DEPTHWISE3X3_BACKWARD_INPUT_LAYOUT } from '../../../src/kernels/wasm/depthwise3x3BackwardInput.js';
+import { DEPTHWISE3X3_BACKWARD_WEIGHT_DESC_BYTES, DEPTHWISE3X3_BACKWARD_WEIGHT_LAYOUT } from '../../../src/kernels/wasm/depthwise3x3BackwardWeight.js';
+import { GLOBAL_AVG_POOL_BACKWARD_DESC_BYTES, GLOBAL_AVG_POOL_BACKWARD_LAYOUT } from '../../../src/kernels/wasm/globalAvgPoolBackward.js';
+import { POINTWISE_WEIGHT_GRAD_DESC_BYTES, POINTWISE_WEIGHT_GRAD_LAYOUT } from '../../../src/kernels/wasm/pointwiseWeightGrad.js';
+import { SCALE_SHIFT_CLAMP_DESC_BYTES, SCALE_SHIFT_CLAMP_LAYOUT } from '../../../src/kernels/wasm/scaleShiftClamp.js';
 import { enableRelaxedSimd } from '../../../src/node/wasm-features.js';
 import { kernels, VARIANTS } from './support.js';
 
@@ -97,7 +107,18 @@ for (const variant of VARIANTS) {
       ['depthwise3x3', DEPTHWISE3X3_LAYOUT, DEPTHWISE3X3_DESC_BYTES],
       ['conv2dDirect', CONV2D_DIRECT_LAYOUT, CONV2D_DIRECT_DESC_BYTES],
       ['globalAvgPool', GLOBAL_AVG_POOL_LAYOUT, GLOBAL_AVG_POOL_DESC_BYTES],
+      ['pointwiseWeightGrad', POINTWISE_WEIGHT_GRAD_LAYOUT, POINTWISE_WEIGHT_GRAD_DESC_BYTES],
+      ['depthwise3x3BackwardInput', DEPTHWISE3X3_BACKWARD_INPUT_LAYOUT, DEPTHWISE3X3_BACKWARD_INPUT_DESC_BYTES],
+      ['depthwise3x3BackwardWeight', DEPTHWISE3X3_BACKWARD_WEIGHT_LAYOUT, DEPTHWISE3X3_BACKWARD_WEIGHT_DESC_BYTES],
+      ['conv2dDirectBackwardWeight', CONV2D_DIRECT_BACKWARD_WEIGHT_LAYOUT, CONV2D_DIRECT_BACKWARD_WEIGHT_DESC_BYTES],
+      ['channelStats', CHANNEL_STATS_LAYOUT, CHANNEL_STATS_DESC_BYTES],
+      ['scaleShiftClamp', SCALE_SHIFT_CLAMP_LAYOUT, SCALE_SHIFT_CLAMP_DESC_BYTES],
+      ['bnBackwardReduce', BN_BACKWARD_REDUCE_LAYOUT, BN_BACKWARD_REDUCE_DESC_BYTES],
+      ['bnBackwardApply', BN_BACKWARD_APPLY_LAYOUT, BN_BACKWARD_APPLY_DESC_BYTES],
+      ['addInPlace', ADD_IN_PLACE_LAYOUT, ADD_IN_PLACE_DESC_BYTES],
+      ['globalAvgPoolBackward', GLOBAL_AVG_POOL_BACKWARD_LAYOUT, GLOBAL_AVG_POOL_BACKWARD_DESC_BYTES],
     ];
+    assert.deepEqual(layouts.map(([name]) => name).sort(), Object.keys(KERNEL_IDS).sort(), 'every kernel id has its layout checked');
     for (const [name, layout, bytes] of layouts) {
       const id = KERNEL_IDS[name];
       const fields = Object.entries(layout);
@@ -109,7 +130,9 @@ for (const variant of VARIANTS) {
       assert.equal(exports.layoutOffset(id, fields.length), -1, `${name}: the WebAssembly layout has more fields than the TypeScript one`);
       assert.equal(exports.descriptorBytes(id), bytes, `${name}: descriptor size`);
     }
-    assert.equal(exports.layoutOffset(4, 0), -1);
+    const unknown = Math.max(...Object.values(KERNEL_IDS)) + 1;
+    assert.equal(exports.layoutOffset(unknown, 0), -1);
+    assert.equal(exports.descriptorBytes(unknown), -1);
   });
 
   test(`the ${variant} binary's packing constants agree with the TypeScript packers`, () => {

@@ -15,3 +15,14 @@ export {
 export function kernelVariant(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
+// Training kernels: backward passes and training-mode batch norm.
+export { pointwiseWeightGrad } from './pointwiseWeightGrad';
+export { depthwise3x3BackwardInput } from './depthwise3x3BackwardInput';
+export { depthwise3x3BackwardWeight } from './depthwise3x3BackwardWeight';
+export { conv2dDirectBackwardWeight } from './conv2dDirectBackwardWeight';
+export { channelStats } from './channelStats';
+export { scaleShiftClamp } from './scaleShiftClamp';
+export { bnBackwardReduce } from './bnBackwardReduce';
+export { bnBackwardApply } from './bnBackwardApply';
+export { addInPlace } from './addInPlace';
+export { globalAvgPoolBackward } from './globalAvgPoolBackward';
