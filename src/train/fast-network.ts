@@ -16,6 +16,7 @@ import { conv2dDesc, depthwiseDesc } from './network.js';
 
 const PAGE = 65536;
 const NO_CLAMP = { clampMin: -Infinity, clampMax: Infinity };
+const CLAMPS: Record<string, [number, number]> = { linear: [-Infinity, Infinity], relu: [0, Infinity], relu6: [0, 6] };
 
 interface Buffer {
   ptr: number;
@@ -51,7 +52,13 @@ export class FastTrainableNetwork {
   private values = new Map<string, Buffer>();
   private packed = new Map<string, { weights: number; bias: number; transposed?: number }>();
   private shapes = new Map<string, TensorShape>();
-  private saved = new Map<string, { mean?: Float32Array; invStd?: Float32Array; mask?: Uint8Array }>();
+  private saved = new Map<string, { meanPtr?: number; invStdPtr?: number; mask?: Uint8Array }>();
+
+  /** Gradient buffers in the kernels' memory (the `grads` views point at them). */
+  private readonly gradPtr = new Map<string, number>();
+  /** BN node → the activation it is fused with (its sole reader), and the activation → its BN. */
+  private readonly bnAct = new Map<string, GraphNode & { op: 'activation' }>();
+  private readonly actBn = new Map<string, string>();
 
   private constructor(graph: Graph, params: Weights, kernels: K.WasmKernels) {
     this.graph = graph;
@@ -59,15 +66,31 @@ export class FastTrainableNetwork {
     this.kernels = kernels;
     this.heap = new Heap(kernels.memory, 64);
     this.descPtr = this.heap.alloc(64).ptr;
-    this.scratchStart = this.heap.top;
     this.shapes.set(graph.input.name, graph.input.shape);
+    const readers = new Map<string, GraphNode[]>();
+    for (const node of graph.nodes) for (const i of node.inputs) readers.set(i, [...(readers.get(i) ?? []), node]);
     for (const node of graph.nodes) {
       this.shapes.set(node.name, node.shape);
+      const r = readers.get(node.name);
+      if (node.op === 'batchNorm' && r?.length === 1 && r[0]!.op === 'activation') {
+        this.bnAct.set(node.name, r[0] as GraphNode & { op: 'activation' });
+        this.actBn.set(r[0]!.name, node.name);
+      }
       for (const p of nodeParams(node)) {
         if (!params.has(p.name)) throw new MobileNetError('WEIGHTS_MISMATCH', `parameter ${p.name} is missing`);
-        if (p.kind !== 'movingMean' && p.kind !== 'movingVariance') this.grads.set(p.name, { data: new Float32Array(shapeSize(p.shape)), shape: p.shape });
+        if (p.kind === 'movingMean' || p.kind === 'movingVariance') continue;
+        const b = this.heap.alloc(shapeSize(p.shape));
+        this.gradPtr.set(p.name, b.ptr);
       }
     }
+    // Views made after the last growth of this region stay valid (the memory is shared: it never moves).
+    for (const node of graph.nodes) {
+      for (const p of nodeParams(node)) {
+        const ptr = this.gradPtr.get(p.name);
+        if (ptr !== undefined) this.grads.set(p.name, { data: new Float32Array(kernels.memory.buffer, ptr, shapeSize(p.shape)), shape: p.shape });
+      }
+    }
+    this.scratchStart = this.heap.top;
   }
 
   static create(graph: Graph, params: Weights): FastTrainableNetwork {
@@ -108,11 +131,8 @@ export class FastTrainableNetwork {
         const cin = node.op === 'dense' ? node.attrs.inFeatures : node.attrs.inChannels;
         const cout = node.op === 'dense' ? node.attrs.outFeatures : node.attrs.outChannels;
         const weights = this.put(K.packPointwise(w('weight')!, w('bias'), cin, cout));
-        // Wᵀ (Cout, Cin) packed the same way: the input gradient is dY · Wᵀ.
-        const wt = new Float32Array(cin * cout);
-        const src = w('weight')!;
-        for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) wt[o * cin + i] = src[i * cout + o]!;
-        const transposed = this.put(K.packPointwise(wt, null, cout, cin));
+        // Wᵀ packed the same way: the input gradient dY · Wᵀ is a forward 1×1 conv on dY.
+        const transposed = this.put(K.packPointwiseTransposed(w('weight')!, cin, cout));
         this.packed.set(node.name, { weights, bias: weights + 4 * K.pointwiseBiasOffset(cin, cout), transposed });
       } else if (node.op === 'depthwiseConv2d' && node.attrs.multiplier === 1 && node.attrs.kernel[0] === 3 && node.attrs.kernel[1] === 3) {
         this.packed.set(node.name, { weights: this.put(K.packDepthwise3x3(w('weight')!, w('bias'), node.attrs.channels)), bias: 0 });
@@ -141,6 +161,11 @@ export class FastTrainableNetwork {
     this.f32(input).set(x);
     this.values.set(g.input.name, input);
     for (const node of g.nodes) {
+      if (training && this.actBn.has(node.name)) {
+        // Fused into the batch norm before it: the BN output is already clamped.
+        this.values.set(node.name, this.values.get(node.inputs[0]!)!);
+        continue;
+      }
       const out = this.heap.alloc(batch * shapeSize(node.shape));
       this.forwardNode(node, this.values.get(node.inputs[0]!)!, out, random);
       this.values.set(node.name, out);
@@ -210,12 +235,35 @@ export class FastTrainableNetwork {
         const c = node.attrs.channels;
         const desc = { count: out.length / c, channels: c };
         if (this.training) {
-          const mean = new Float32Array(c);
-          const invStd = new Float32Array(c);
+          const pixels = out.length / c;
+          const act = this.bnAct.get(node.name);
+          const [lo, hi] = act ? CLAMPS[act.attrs.fn]! : CLAMPS['linear']!;
+          // Batch statistics: float64 sums over all pixels, shifted by the running mean for accuracy.
+          const sums = this.heap.alloc(4 * c); // 2·C float64
+          const shift = this.heap.alloc(c);
+          const f = this.f32(shift);
+          f.set(w('movingMean'));
+          K.writeChannelStatsDesc(this.view(), d, {
+            input: x.ptr, shift: shift.ptr, sum: sums.ptr, sumSquares: sums.ptr + 8 * c, pixelStart: 0, pixelEnd: pixels,
+            channels: c, stride: c, channelStart: 0, channelEnd: c, accumulate: false,
+          });
+          ex.channelStats(d);
+          const sum = new Float64Array(this.kernels.memory.buffer, sums.ptr, c);
+          const sumSquares = new Float64Array(this.kernels.memory.buffer, sums.ptr + 8 * c, c);
+          const stats = { mean: this.heap.alloc(c), invStd: this.heap.alloc(c), scale: this.heap.alloc(c), shift: this.heap.alloc(c) };
           const unbiasedVariance = new Float32Array(c);
-          ref.batchNormTraining(this.f32(x), this.f32(out), { gamma: w('gamma'), beta: w('beta'), epsilon: node.attrs.epsilon }, { mean, invStd, unbiasedVariance }, desc);
+          const mean = this.f32(stats.mean);
+          const invStd = this.f32(stats.invStd);
+          K.batchNormFromSums(sum, sumSquares, this.f32(shift).slice(), pixels, w('gamma'), w('beta'), node.attrs.epsilon, {
+            mean, invStd, scale: this.f32(stats.scale), shift: this.f32(stats.shift), unbiasedVariance,
+          });
           ref.updateRunningStats(w('movingMean'), w('movingVariance'), mean, unbiasedVariance, node.attrs.decay);
-          this.saved.set(node.name, { mean, invStd });
+          K.writeScaleShiftClampDesc(this.view(), d, {
+            input: x.ptr, output: out.ptr, scale: stats.scale.ptr, shift: stats.shift.ptr, pixelStart: 0, pixelEnd: pixels,
+            channels: c, stride: c, clampMin: lo, clampMax: hi,
+          });
+          ex.scaleShiftClamp(d);
+          this.saved.set(node.name, { meanPtr: stats.mean.ptr, invStdPtr: stats.invStd.ptr });
         } else {
           ref.batchNormInference(this.f32(x), this.f32(out), { mean: w('movingMean'), variance: w('movingVariance'), gamma: w('gamma'), beta: w('beta'), epsilon: node.attrs.epsilon }, desc);
         }
@@ -249,6 +297,8 @@ export class FastTrainableNetwork {
     if (!this.training) throw new MobileNetError('INVALID_ARGUMENT', 'backward() needs a forward() in training mode first');
     const g = this.graph;
     const batch = this.batch;
+    const ex = this.kernels.exports;
+    const d = this.descPtr;
     const grads = new Map<string, Buffer>();
     const first = this.heap.alloc(gradLogits.length);
     this.f32(first).set(gradLogits);
@@ -256,11 +306,14 @@ export class FastTrainableNetwork {
     const addGrad = (name: string, grad: Buffer) => {
       if (name === g.input.name) return;
       const have = grads.get(name);
-      if (!have) grads.set(name, grad);
-      else ref.add(this.f32(have), this.f32(grad), this.f32(have), have.length);
+      if (!have) {
+        grads.set(name, grad);
+        return;
+      }
+      K.writeAddInPlaceDesc(this.view(), d, { target: have.ptr, source: grad.ptr, start: 0, end: have.length });
+      ex.addInPlace(d);
     };
-    const ex = this.kernels.exports;
-    const d = this.descPtr;
+    const gp = (node: GraphNode, k: string) => this.gradPtr.get(`${node.name}.${k}`) ?? 0;
     for (let i = g.nodes.length - 1; i >= 0; i--) {
       const node = g.nodes[i]!;
       const dy = grads.get(node.name);
@@ -269,9 +322,12 @@ export class FastTrainableNetwork {
       const inName = node.inputs[0]!;
       const inShape = this.shapes.get(inName)!;
       const x = this.values.get(inName)!;
+      if (node.op === 'activation' && this.actBn.has(node.name)) {
+        grads.set(inName, dy); // the BN applies the activation's mask in its own backward
+        continue;
+      }
       const needInput = inName !== g.input.name;
       const dx = needInput ? this.heap.alloc(batch * shapeSize(inShape)) : null;
-      const gw = (k: string) => this.grads.get(`${node.name}.${k}`)?.data ?? null;
       const w = (k: string) => this.p(`${node.name}.${k}`);
       switch (node.op) {
         case 'pointwiseConv2d':
@@ -279,29 +335,98 @@ export class FastTrainableNetwork {
           const cin = node.op === 'dense' ? node.attrs.inFeatures : node.attrs.inChannels;
           const cout = node.op === 'dense' ? node.attrs.outFeatures : node.attrs.outChannels;
           const pixels = node.op === 'dense' ? batch : batch * inShape[0]! * inShape[1]!;
-          ref.pointwiseConv2dBackward(this.f32(x), w('weight'), this.f32(dy), null, gw('weight'), gw('bias'), { pixels, inChannels: cin, outChannels: cout });
+          K.writePointwiseWeightGradDesc(this.view(), d, {
+            input: x.ptr, gradOutput: dy.ptr, gradWeight: gp(node, 'weight'), gradBias: gp(node, 'bias'), pixelStart: 0, pixelEnd: pixels,
+            inChannels: cin, outChannels: cout, inChannelStart: 0, inChannelEnd: cin, inStride: cin, gradStride: cout, accumulate: true,
+          });
+          ex.pointwiseWeightGrad(d);
           if (dx) {
-            const pk = this.packed.get(node.name)!;
             const zeroBias = this.heap.alloc(cin + 16);
             this.f32(zeroBias).fill(0);
             K.writePointwiseDesc(this.view(), d, {
-              input: dy.ptr, weights: pk.transposed!, bias: zeroBias.ptr, residual: 0, output: dx.ptr, pixelStart: 0, pixelEnd: pixels,
+              input: dy.ptr, weights: this.packed.get(node.name)!.transposed!, bias: zeroBias.ptr, residual: 0, output: dx.ptr, pixelStart: 0, pixelEnd: pixels,
               inChannels: cout, outChannels: cin, channelStart: 0, channelEnd: cin, inStride: cout, outStride: cin, accumulate: false, ...NO_CLAMP,
             });
             ex.pointwise(d);
           }
           break;
         }
-        case 'depthwiseConv2d':
-          ref.depthwiseConv2dBackward(this.f32(x), w('weight'), this.f32(dy), dx ? this.f32(dx) : null, gw('weight'), gw('bias'), depthwiseDesc(node, inShape, batch));
+        case 'depthwiseConv2d': {
+          const pk = this.packed.get(node.name);
+          if (!pk) {
+            ref.depthwiseConv2dBackward(this.f32(x), w('weight'), this.f32(dy), dx ? this.f32(dx) : null, this.grads.get(`${node.name}.weight`)!.data, this.grads.get(`${node.name}.bias`)?.data ?? null, depthwiseDesc(node, inShape, batch));
+            break;
+          }
+          const a = node.attrs;
+          const [h, wd, c] = inShape as [number, number, number];
+          const [oh, ow] = node.shape as [number, number];
+          const geometry = {
+            inHeight: h, inWidth: wd, channels: c, inStride: c, outStride: c, strideH: a.stride[0], strideW: a.stride[1], dilationH: a.dilation[0], dilationW: a.dilation[1],
+            padTop: a.padding.top, padLeft: a.padding.left, outHeight: oh, outWidth: ow,
+          };
+          for (let n = 0; n < batch; n++) {
+            const xin = x.ptr + n * h * wd * c * 4;
+            const gout = dy.ptr + n * oh * ow * c * 4;
+            K.writeDepthwise3x3BackwardWeightDesc(this.view(), d, {
+              ...geometry, input: xin, gradOutput: gout, gradWeight: gp(node, 'weight'), gradBias: gp(node, 'bias'), rowStart: 0, rowEnd: oh, channelStart: 0, channelEnd: c, accumulate: true,
+            });
+            ex.depthwise3x3BackwardWeight(d);
+            if (dx) {
+              K.writeDepthwise3x3BackwardInputDesc(this.view(), d, { ...geometry, gradOutput: gout, weights: pk.weights, gradInput: dx.ptr + n * h * wd * c * 4, rowStart: 0, rowEnd: h });
+              ex.depthwise3x3BackwardInput(d);
+            }
+          }
           break;
-        case 'conv2d':
-          ref.conv2dBackward(this.f32(x), w('weight'), this.f32(dy), dx ? this.f32(dx) : null, gw('weight'), gw('bias'), conv2dDesc(node, inShape, batch));
+        }
+        case 'conv2d': {
+          const pk = this.packed.get(node.name);
+          if (!pk || dx) {
+            ref.conv2dBackward(this.f32(x), w('weight'), this.f32(dy), dx ? this.f32(dx) : null, this.grads.get(`${node.name}.weight`)!.data, this.grads.get(`${node.name}.bias`)?.data ?? null, conv2dDesc(node, inShape, batch));
+            break;
+          }
+          const a = node.attrs;
+          const [oh, ow] = node.shape as [number, number];
+          for (let n = 0; n < batch; n++) {
+            K.writeConv2dDirectBackwardWeightDesc(this.view(), d, {
+              input: x.ptr + n * shapeSize(inShape) * 4, gradOutput: dy.ptr + n * shapeSize(node.shape) * 4, gradWeight: gp(node, 'weight'), gradBias: gp(node, 'bias'),
+              inHeight: inShape[0]!, inWidth: inShape[1]!, inChannels: a.inChannels, outChannels: a.outChannels, kernelH: a.kernel[0], kernelW: a.kernel[1],
+              strideH: a.stride[0], strideW: a.stride[1], dilationH: a.dilation[0], dilationW: a.dilation[1], padTop: a.padding.top, padLeft: a.padding.left,
+              outHeight: oh, outWidth: ow, rowStart: 0, rowEnd: oh, channelStart: 0, channelEnd: a.outChannels, accumulate: true,
+            });
+            ex.conv2dDirectBackwardWeight(d);
+          }
           break;
+        }
         case 'batchNorm': {
           const c = node.attrs.channels;
+          const pixels = dy.length / c;
           const s = this.saved.get(node.name)!;
-          ref.batchNormBackward(this.f32(x), this.f32(dy), dx ? this.f32(dx) : null, gw('gamma'), gw('beta'), { gamma: w('gamma'), beta: w('beta'), epsilon: node.attrs.epsilon }, { mean: s.mean!, invStd: s.invStd! }, { count: dy.length / c, channels: c });
+          const act = this.bnAct.get(node.name);
+          const [lo, hi] = act ? CLAMPS[act.attrs.fn]! : CLAMPS['linear']!;
+          const y = act ? this.values.get(node.name)!.ptr : 0;
+          const sums = this.heap.alloc(4 * c);
+          K.writeBnBackwardReduceDesc(this.view(), d, {
+            input: x.ptr, activation: y, gradOutput: dy.ptr, mean: s.meanPtr!, invStd: s.invStdPtr!, sumDz: sums.ptr, sumDzXhat: sums.ptr + 8 * c,
+            pixelStart: 0, pixelEnd: pixels, channels: c, stride: c, channelStart: 0, channelEnd: c, accumulate: false, clampMin: lo, clampMax: hi,
+          });
+          ex.bnBackwardReduce(d);
+          const sumDz = new Float64Array(this.kernels.memory.buffer, sums.ptr, c);
+          const sumDzXhat = new Float64Array(this.kernels.memory.buffer, sums.ptr + 8 * c, c);
+          const gGamma = this.grads.get(`${node.name}.gamma`)!.data;
+          const gBeta = this.grads.get(`${node.name}.beta`)!.data;
+          for (let ch = 0; ch < c; ch++) {
+            gGamma[ch] = gGamma[ch]! + sumDzXhat[ch]!;
+            gBeta[ch] = gBeta[ch]! + sumDz[ch]!;
+          }
+          if (dx) {
+            const gamma = this.heap.alloc(c);
+            this.f32(gamma).set(w('gamma'));
+            K.writeBnBackwardApplyDesc(this.view(), d, {
+              input: x.ptr, activation: y, gradOutput: dy.ptr, gradInput: dx.ptr, mean: s.meanPtr!, invStd: s.invStdPtr!, gamma: gamma.ptr,
+              sumDz: sums.ptr, sumDzXhat: sums.ptr + 8 * c, count: pixels, pixelStart: 0, pixelEnd: pixels, channels: c, stride: c, clampMin: lo, clampMax: hi,
+            });
+            ex.bnBackwardApply(d);
+          }
           break;
         }
         case 'activation':
@@ -312,10 +437,15 @@ export class FastTrainableNetwork {
           if (dx) this.f32(dx).set(this.f32(dy));
           break;
         case 'globalPool': {
-          const desc = { batch, height: inShape[0]!, width: inShape[1]!, channels: node.shape[0]! };
-          if (dx) {
-            if (node.attrs.kind === 'avg') ref.globalAvgPoolBackward(this.f32(dy), this.f32(dx), desc);
-            else ref.globalMaxPoolBackward(this.f32(x), this.f32(dy), this.f32(dx), desc);
+          if (!dx) break;
+          const [h, wd, c] = inShape as [number, number, number];
+          if (node.attrs.kind === 'avg') {
+            for (let n = 0; n < batch; n++) {
+              K.writeGlobalAvgPoolBackwardDesc(this.view(), d, { gradOutput: dy.ptr + n * c * 4, gradInput: dx.ptr + n * h * wd * c * 4, pixels: h * wd, channels: c, stride: c, pixelStart: 0, pixelEnd: h * wd });
+              ex.globalAvgPoolBackward(d);
+            }
+          } else {
+            ref.globalMaxPoolBackward(this.f32(x), this.f32(dy), this.f32(dx), { batch, height: h, width: wd, channels: c });
           }
           break;
         }

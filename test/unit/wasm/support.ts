@@ -5,7 +5,7 @@
  * output outside the sub-range) must be bit-for-bit what it was.
  */
 import assert from 'node:assert/strict';
-import { activation, add } from '../../../src/kernels/ref/index.js';
+import { activation, add, convOutputSize, samePadding } from '../../../src/kernels/ref/index.js';
 import { Arena } from '../../../src/kernels/wasm/arena.js';
 import { compileKernelsModule, instantiateKernels, relaxedSimdSupported, type KernelVariant, type WasmKernels } from '../../../src/kernels/wasm/module.js';
 import { enableRelaxedSimd } from '../../../src/node/wasm-features.js';
@@ -76,6 +76,8 @@ export class MemoryCheck {
   private readonly expected: Float64Array;
   private readonly mask: Uint8Array;
   private readonly memory: WebAssembly.Memory;
+  /** Expected float64 values by the index of their low word (mask 2 low word, 3 high word) and their tolerance scale. */
+  private readonly doubles = new Map<number, { value: number; scale: number }>();
 
   constructor(arena: Arena, from = 0) {
     this.memory = arena.memory;
@@ -94,13 +96,37 @@ export class MemoryCheck {
     this.expected[i] = value;
   }
 
+  /**
+   * The float64 at byte `at` (8-byte aligned) should become `value`, within the tolerance times
+   * max(1, |value|, scale): `scale` is the magnitude the error is relative to (e.g. Σ|terms| of a sum).
+   */
+  expectF64(at: number, value: number, scale = 0): void {
+    const i = (at - this.from) / 4;
+    assert.ok(Number.isInteger(i) && i >= 0 && i + 1 < this.mask.length && at % 8 === 0, `MemoryCheck.expectF64: byte ${at} outside the snapshot or not 8-byte aligned`);
+    this.mask[i] = 2;
+    this.mask[i + 1] = 3;
+    this.doubles.set(i, { value, scale });
+  }
+
   verify(label: string, tolerance = 1e-4): void {
     const words = new Uint32Array(this.memory.buffer, this.from, this.before.length);
     const floats = new Float32Array(this.memory.buffer, this.from, this.before.length);
+    const view = new DataView(this.memory.buffer, this.from, this.before.length * 4);
     let worst = 0;
     let worstAt = -1;
     let written = 0;
     for (let i = 0; i < words.length; i++) {
+      if (this.mask[i] === 3) continue;
+      if (this.mask[i] === 2) {
+        written++;
+        const { value, scale } = this.doubles.get(i)!;
+        const got = view.getFloat64(i * 4, true);
+        const diff = Number.isNaN(got) ? Infinity : Math.abs(got - value) / Math.max(1, Math.abs(value), scale);
+        if (!(diff <= tolerance)) {
+          assert.fail(`${label}: relative diff ${diff} > ${tolerance} at the float64 at byte ${this.from + i * 4}: got ${got}, expected ${value} (scale ${scale})`);
+        }
+        continue;
+      }
       if (this.mask[i] === 1) {
         written++;
         const e = this.expected[i]!;
@@ -167,5 +193,40 @@ export function randomChunks(rng: Random, n: number, maxChunks: number, unit = 1
   const sorted = [0, ...[...cuts].sort((a, b) => a - b), n];
   const chunks: Array<[number, number]> = [];
   for (let i = 0; i + 1 < sorted.length; i++) chunks.push([sorted[i]!, sorted[i + 1]!]);
+  return chunks;
+}
+
+/** Padding and output size of one spatial axis of a window of `kernel` taps. */
+export interface AxisGeometry {
+  readonly pad: number;
+  readonly out: number;
+}
+
+/** One spatial axis: SAME (asymmetric when odd), symmetric (pad = dilation·(k−1)/2), or explicit random padding; null when no window fits. */
+export function randomWindowAxis(rng: Random, size: number, kernel: number, stride: number, dilation: number): AxisGeometry | null {
+  const extent = (kernel - 1) * dilation + 1;
+  switch (rng.int(0, 2)) {
+    case 0: {
+      const same = samePadding(size, kernel, stride, dilation);
+      return { pad: same.before, out: same.out };
+    }
+    case 1: {
+      const pad = Math.floor((extent - 1) / 2);
+      if (size + 2 * pad < extent) return null;
+      return { pad, out: convOutputSize(size, kernel, stride, dilation, pad, pad) };
+    }
+    default: {
+      const before = rng.int(0, extent - 1);
+      const after = rng.int(0, extent - 1);
+      if (size + before + after < extent) return null;
+      return { pad: before, out: convOutputSize(size, kernel, stride, dilation, before, after) };
+    }
+  }
+}
+
+/** [0, n) split into `parts` contiguous, nearly equal ranges (as threads would split it). */
+export function evenChunks(n: number, parts: number): Array<[number, number]> {
+  const chunks: Array<[number, number]> = [];
+  for (let i = 0; i < parts; i++) chunks.push([Math.floor((i * n) / parts), Math.floor(((i + 1) * n) / parts)]);
   return chunks;
 }

@@ -1,0 +1,182 @@
+/**
+ * The depthwise3x3BackwardInput WebAssembly kernel (plain and relaxed SIMD) against the reference
+ * depthwiseConv2dBackward (gradInput): randomized geometries (odd sizes, stride 1, 2 and 3, dilation
+ * 1, 2 and 4, SAME asymmetric, symmetric and explicit padding), channel counts 1…37, strided pixels,
+ * input-row sub-ranges covering the input, wide rows (several column tiles), windows reaching past
+ * every side, and MobileNetV2's layers. Every call must write exactly its input rows.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { convOutputSize, depthwiseConv2dBackward, samePadding } from '../../../src/kernels/ref/index.js';
+import { packDepthwise3x3 } from '../../../src/kernels/wasm/depthwise3x3.js';
+import {
+  DEPTHWISE3X3_BACKWARD_INPUT_DESC_BYTES, writeDepthwise3x3BackwardInputDesc,
+} from '../../../src/kernels/wasm/depthwise3x3BackwardInput.js';
+import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
+import { evenChunks, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, randomWindowAxis, stridedData, VARIANTS } from './support.js';
+
+interface BackwardInputCase {
+  readonly inHeight: number;
+  readonly inWidth: number;
+  readonly channels: number;
+  readonly inStride: number;
+  readonly outStride: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
+  readonly padTop: number;
+  readonly padLeft: number;
+  readonly outHeight: number;
+  readonly outWidth: number;
+  /** Input-row sub-ranges, run in order. */
+  readonly rowChunks: ReadonlyArray<readonly [number, number]>;
+}
+
+function describe(c: BackwardInputCase): string {
+  return `in ${c.inHeight}×${c.inWidth}×${c.channels} (stride ${c.inStride}) ← ${c.outHeight}×${c.outWidth} (stride ${c.outStride}) ` +
+    `s${c.strideH}×${c.strideW} d${c.dilationH}×${c.dilationW} pad ${c.padTop}/${c.padLeft} rows ${JSON.stringify(c.rowChunks)}`;
+}
+
+function runCase(variant: KernelVariant, c: BackwardInputCase, seed: number): void {
+  const rng = new Random(seed);
+  const k = kernels(variant);
+  const arena = freshArena(k);
+  const { inHeight: H, inWidth: W, channels: C, outHeight: OH, outWidth: OW } = c;
+  const label = `${variant} ${describe(c)}`;
+
+  const gradOutput = rng.array(OH * OW * C); // (1, Hout, Wout, C)
+  const weight = rng.array(9 * C); // (3, 3, C, 1)
+  const bias = rng.array(C); // packed with the weights, must be ignored
+  const expected = new Float32Array(H * W * C);
+  depthwiseConv2dBackward(new Float32Array(H * W * C), weight, gradOutput, expected, null, null, {
+    batch: 1, inHeight: H, inWidth: W, channels: C, multiplier: 1, outHeight: OH, outWidth: OW, kernelHeight: 3, kernelWidth: 3,
+    strideHeight: c.strideH, strideWidth: c.strideW, dilationHeight: c.dilationH, dilationWidth: c.dilationW, padTop: c.padTop, padLeft: c.padLeft,
+  });
+
+  const packed = packDepthwise3x3(weight, bias, C);
+  const wPtr = guarded(arena, packed.length, packed);
+  const gyPtr = guarded(arena, OH * OW * c.outStride, stridedData(gradOutput, OH * OW, C, c.outStride));
+  const gxPtr = guarded(arena, H * W * c.inStride); // NaN sentinels: every written word must be overwritten
+  const calls = c.rowChunks.map(([r0, r1]) => {
+    const at = arena.allocBytes(DEPTHWISE3X3_BACKWARD_INPUT_DESC_BYTES);
+    writeDepthwise3x3BackwardInputDesc(arena.view(), at, {
+      gradOutput: gyPtr, weights: wPtr, gradInput: gxPtr, inHeight: H, inWidth: W, channels: C, inStride: c.inStride, outStride: c.outStride,
+      strideH: c.strideH, strideW: c.strideW, dilationH: c.dilationH, dilationW: c.dilationW, padTop: c.padTop, padLeft: c.padLeft,
+      outHeight: OH, outWidth: OW, rowStart: r0, rowEnd: r1,
+    });
+    return { at, r0, r1 };
+  });
+  arena.alloc(16);
+  const check = new MemoryCheck(arena);
+  for (const call of calls) {
+    k.exports.depthwise3x3BackwardInput(call.at);
+    for (let iy = call.r0; iy < call.r1; iy++) {
+      for (let ix = 0; ix < W; ix++) {
+        for (let ch = 0; ch < C; ch++) check.expect(gxPtr + ((iy * W + ix) * c.inStride + ch) * 4, expected[(iy * W + ix) * C + ch]!);
+      }
+    }
+    if (call.r1 > call.r0) check.verify(`${label}, after input rows [${call.r0}, ${call.r1})`);
+  }
+}
+
+function randomCase(rng: Random, maxSize = 13): BackwardInputCase {
+  for (;;) {
+    const inHeight = rng.int(1, maxSize);
+    const inWidth = rng.int(1, maxSize);
+    const strideH = rng.pick([1, 1, 2, 2, 3]);
+    const strideW = rng.pick([1, 1, 2, 2, 3]);
+    const dilationH = rng.pick([1, 1, 2, 4]);
+    const dilationW = rng.pick([1, 1, 2, 4]);
+    const h = randomWindowAxis(rng, inHeight, 3, strideH, dilationH);
+    const w = randomWindowAxis(rng, inWidth, 3, strideW, dilationW);
+    if (h === null || w === null) continue;
+    const channels = rng.int(1, 37);
+    return {
+      inHeight, inWidth, channels,
+      inStride: channels + (rng.int(0, 1) === 0 ? 0 : rng.int(1, 5)),
+      outStride: channels + (rng.int(0, 1) === 0 ? 0 : rng.int(1, 5)),
+      strideH, strideW, dilationH, dilationW, padTop: h.pad, padLeft: w.pad, outHeight: h.out, outWidth: w.out,
+      rowChunks: randomChunks(rng, inHeight, 4),
+    };
+  }
+}
+
+for (const variant of VARIANTS) {
+  test(`depthwise3x3BackwardInput (${variant}) matches the reference on randomized geometries and row ranges`, () => {
+    const rng = new Random(variant === 'simd' ? 71 : 72);
+    for (let trial = 0; trial < 200; trial++) runCase(variant, randomCase(rng), 9000 + trial);
+  });
+
+  test(`depthwise3x3BackwardInput (${variant}) on wide rows (several column tiles)`, () => {
+    const rng = new Random(variant === 'simd' ? 73 : 74);
+    for (let trial = 0; trial < 16; trial++) {
+      const base = randomCase(rng);
+      const inWidth = rng.int(40, 150);
+      const w = randomWindowAxis(rng, inWidth, 3, base.strideW, base.dilationW);
+      if (w === null) continue;
+      const channels = rng.pick([4, 8, 13, 48, 96]);
+      runCase(variant, { ...base, channels, inStride: channels, outStride: channels, inWidth, padLeft: w.pad, outWidth: w.out }, 9300 + trial);
+    }
+  });
+
+  test(`depthwise3x3BackwardInput (${variant}) with windows that reach beyond the input on every side`, () => {
+    let seed = 9400;
+    for (const size of [1, 2, 3, 5]) {
+      for (const stride of [1, 2]) {
+        for (const dilation of [1, 2, 4]) {
+          for (const pad of [0, 1, dilation, 2 * dilation]) {
+            if (size + 2 * pad < 2 * dilation + 1) continue;
+            const out = convOutputSize(size, 3, stride, dilation, pad, pad);
+            for (const channels of [1, 3, 4, 6, 9]) {
+              runCase(variant, {
+                inHeight: size, inWidth: size, channels, inStride: channels, outStride: channels, strideH: stride, strideW: stride,
+                dilationH: dilation, dilationW: dilation, padTop: pad, padLeft: pad, outHeight: out, outWidth: out, rowChunks: [[0, size]],
+              }, seed++);
+            }
+          }
+        }
+      }
+    }
+  });
+
+  test(`depthwise3x3BackwardInput (${variant}) on MobileNetV2 layers, split into row ranges`, () => {
+    const layer = (size: number, channels: number, stride: number, dilation: number, threads: number): BackwardInputCase => {
+      const same = samePadding(size, 3, stride, dilation);
+      return {
+        inHeight: size, inWidth: size, channels, inStride: channels, outStride: channels, strideH: stride, strideW: stride,
+        dilationH: dilation, dilationW: dilation, padTop: same.before, padLeft: same.before, outHeight: same.out, outWidth: same.out,
+        rowChunks: evenChunks(size, threads),
+      };
+    };
+    const cases = [
+      layer(28, 48, 1, 1, 2), // MobileNetV2 0.35 small input
+      layer(14, 96, 2, 1, 2), // SAME asymmetric stride 2: pad 0 top/left
+      layer(15, 96, 2, 1, 3), // odd size stride 2: pad 1
+      layer(4, 672, 1, 1, 2),
+      layer(112, 32, 1, 1, 3),
+      layer(56, 144, 2, 1, 2),
+      layer(14, 576, 1, 2, 2), // atrous
+      layer(7, 960, 1, 1, 1),
+    ];
+    cases.forEach((c, i) => runCase(variant, c, 9600 + i));
+  });
+}
+
+test('writeDepthwise3x3BackwardInputDesc refuses bad descriptors', () => {
+  const view = new DataView(new ArrayBuffer(256));
+  const good = {
+    gradOutput: 16, weights: 32, gradInput: 48, inHeight: 5, inWidth: 5, channels: 3, inStride: 3, outStride: 3, strideH: 1, strideW: 1,
+    dilationH: 1, dilationW: 1, padTop: 1, padLeft: 1, outHeight: 5, outWidth: 5, rowStart: 0, rowEnd: 5,
+  };
+  writeDepthwise3x3BackwardInputDesc(view, 0, good);
+  assert.equal(view.getInt32(68, true), 5);
+  for (const [patch, pattern] of [
+    [{ rowEnd: 6 }, /rowEnd ≤ inHeight/],
+    [{ strideW: 0 }, /strideW = 0, expected an integer ≥ 1/],
+    [{ inStride: 2 }, /inStride = 2, expected ≥ channels/],
+    [{ padLeft: -1 }, /padLeft = -1/],
+  ] as const) {
+    assert.throws(() => writeDepthwise3x3BackwardInputDesc(view, 0, { ...good, ...patch }), pattern);
+  }
+});
