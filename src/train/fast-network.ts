@@ -104,6 +104,11 @@ export class FastTrainableNetwork {
     for (const g of this.grads.values()) g.data.fill(0);
   }
 
+  /** A fresh 16-byte aligned workspace for the BN kernels. */
+  private scratch(channels: number): number {
+    return this.heap.alloc(K.trainingScratchFloats(channels)).ptr;
+  }
+
   private f32(b: Buffer): Float32Array {
     return new Float32Array(this.kernels.memory.buffer, b.ptr, b.length);
   }
@@ -135,7 +140,12 @@ export class FastTrainableNetwork {
         const transposed = this.put(K.packPointwiseTransposed(w('weight')!, cin, cout));
         this.packed.set(node.name, { weights, bias: weights + 4 * K.pointwiseBiasOffset(cin, cout), transposed });
       } else if (node.op === 'depthwiseConv2d' && node.attrs.multiplier === 1 && node.attrs.kernel[0] === 3 && node.attrs.kernel[1] === 3) {
-        this.packed.set(node.name, { weights: this.put(K.packDepthwise3x3(w('weight')!, w('bias'), node.attrs.channels)), bias: 0 });
+        this.packed.set(node.name, {
+          weights: this.put(K.packDepthwise3x3(w('weight')!, w('bias'), node.attrs.channels)),
+          bias: 0,
+          // The input gradient gathers with the taps rotated by 180°.
+          transposed: this.put(K.packDepthwise3x3Transposed(w('weight')!, node.attrs.channels)),
+        });
       } else if (node.op === 'conv2d' && node.attrs.groups === 1) {
         const a = node.attrs;
         const at = this.put(K.packConv2dDirect(w('weight')!, w('bias'), a.kernel[0], a.kernel[1], a.inChannels, a.outChannels));
@@ -244,7 +254,7 @@ export class FastTrainableNetwork {
           const f = this.f32(shift);
           f.set(w('movingMean'));
           K.writeChannelStatsDesc(this.view(), d, {
-            input: x.ptr, shift: shift.ptr, sum: sums.ptr, sumSquares: sums.ptr + 8 * c, pixelStart: 0, pixelEnd: pixels,
+            input: x.ptr, shift: shift.ptr, sum: sums.ptr, sumSquares: sums.ptr + 8 * c, scratch: this.scratch(c), pixelStart: 0, pixelEnd: pixels,
             channels: c, stride: c, channelStart: 0, channelEnd: c, accumulate: false,
           });
           ex.channelStats(d);
@@ -372,7 +382,7 @@ export class FastTrainableNetwork {
             });
             ex.depthwise3x3BackwardWeight(d);
             if (dx) {
-              K.writeDepthwise3x3BackwardInputDesc(this.view(), d, { ...geometry, gradOutput: gout, weights: pk.weights, gradInput: dx.ptr + n * h * wd * c * 4, rowStart: 0, rowEnd: h });
+              K.writeDepthwise3x3BackwardInputDesc(this.view(), d, { ...geometry, gradOutput: gout, weights: pk.transposed!, gradInput: dx.ptr + n * h * wd * c * 4, rowStart: 0, rowEnd: h });
               ex.depthwise3x3BackwardInput(d);
             }
           }
@@ -406,7 +416,7 @@ export class FastTrainableNetwork {
           const y = act ? this.values.get(node.name)!.ptr : 0;
           const sums = this.heap.alloc(4 * c);
           K.writeBnBackwardReduceDesc(this.view(), d, {
-            input: x.ptr, activation: y, gradOutput: dy.ptr, mean: s.meanPtr!, invStd: s.invStdPtr!, sumDz: sums.ptr, sumDzXhat: sums.ptr + 8 * c,
+            input: x.ptr, activation: y, gradOutput: dy.ptr, mean: s.meanPtr!, invStd: s.invStdPtr!, sumDz: sums.ptr, sumDzXhat: sums.ptr + 8 * c, scratch: this.scratch(c),
             pixelStart: 0, pixelEnd: pixels, channels: c, stride: c, channelStart: 0, channelEnd: c, accumulate: false, clampMin: lo, clampMax: hi,
           });
           ex.bnBackwardReduce(d);
@@ -423,7 +433,7 @@ export class FastTrainableNetwork {
             this.f32(gamma).set(w('gamma'));
             K.writeBnBackwardApplyDesc(this.view(), d, {
               input: x.ptr, activation: y, gradOutput: dy.ptr, gradInput: dx.ptr, mean: s.meanPtr!, invStd: s.invStdPtr!, gamma: gamma.ptr,
-              sumDz: sums.ptr, sumDzXhat: sums.ptr + 8 * c, count: pixels, pixelStart: 0, pixelEnd: pixels, channels: c, stride: c, clampMin: lo, clampMax: hi,
+              sumDz: sums.ptr, sumDzXhat: sums.ptr + 8 * c, scratch: this.scratch(c), count: pixels, pixelStart: 0, pixelEnd: pixels, channels: c, stride: c, clampMin: lo, clampMax: hi,
             });
             ex.bnBackwardApply(d);
           }

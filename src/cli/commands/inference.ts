@@ -1,6 +1,8 @@
 /** classify, embed, predict and convert: the inference commands. */
 import type { Command } from 'commander';
 import { basename, extname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { MobileNetError, parseNpy, serializeNpy, permute, type MobileNet, type ModelOptions } from '../../index.js';
 import { classifyImages, embedImages, loadModel, readFileBytes, writeFileAtomic, type LoadModelOptions } from '../../node/index.js';
 import { UsageError } from '../errors.js';
@@ -14,7 +16,9 @@ interface ModelFlags extends RawModelFlags {
 }
 
 function addModelFlags(command: Command, modelRequired: boolean): Command {
-  if (modelRequired) command.option('--model <name|file>', 'a weights file (.safetensors, .onnx, .pth, .h5) or a model name used with --weights');
+  if (modelRequired) {
+    command.option('--model <name|file>', 'a weights file (.safetensors, .onnx, .pth, .h5), published weights (mobilenet models --pretrained), or a model name used with --weights (default: the bundled Fashion-MNIST model)');
+  }
   return command
     .option('--weights <file>', 'weights for the model named by --model (.pth, .h5, .safetensors)')
     .option('--alpha <A>', 'width multiplier (inferred from .pth/.h5 weights when absent)')
@@ -25,8 +29,15 @@ function addModelFlags(command: Command, modelRequired: boolean): Command {
     .option('--threads <n>', 'wasm: threads (default: one per core)');
 }
 
+/** The model trained by this project on Fashion-MNIST, shipped in the package (models/). */
+export const BUNDLED_MODEL = fileURLToPath(new URL('../../../../models/fashion-mnist.safetensors', import.meta.url));
+
 async function modelFromFlags(source: string | undefined, flags: ModelFlags, extra: ModelOptions = {}): Promise<MobileNet> {
-  if (!source) throw new UsageError('--model is required: a weights file, or a model name with --weights');
+  if (!source) {
+    if (flags.weights) throw new UsageError('--weights needs --model <name> to say which architecture the weights are for');
+    if (!existsSync(BUNDLED_MODEL)) throw new UsageError(`no --model given and the bundled model is missing (${BUNDLED_MODEL}); pass --model <file|name>`);
+    source = BUNDLED_MODEL;
+  }
   const options: LoadModelOptions = { options: { ...extra, ...modelOptionsFromFlags(flags) } };
   if (flags.weights) options.weights = flags.weights;
   options.backend = parseChoice('--backend', flags.backend ?? 'wasm', ['wasm', 'ref'] as const);

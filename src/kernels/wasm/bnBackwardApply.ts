@@ -3,6 +3,7 @@
  * (the input gradient). Descriptor layout and writer; the kernel itself is assembly/bnBackwardApply.ts.
  */
 import { fail } from '../ref/checks.js';
+import { checkScratch } from './channelStats.js';
 import { checkClamp, checkF64Pointer, checkFits, checkInt, checkPointer, checkRange, layoutBytes, writeFields, type Layout } from './descriptor.js';
 
 /**
@@ -22,6 +23,8 @@ export interface BnBackwardApplyDesc {
   readonly gamma: number; // (C) floats
   readonly sumDz: number; // (C) float64 totals
   readonly sumDzXhat: number; // (C) float64 totals
+  /** Thread-private float32 workspace of trainingScratchFloats(channels) floats, 16-byte aligned: the per-channel coefficients. */
+  readonly scratch: number;
   readonly count: number; // the pixels the totals cover (N·H·W)
   readonly pixelStart: number;
   readonly pixelEnd: number;
@@ -44,16 +47,17 @@ export const BN_BACKWARD_APPLY_LAYOUT = {
   gamma: { offset: 24, type: 'i32' },
   sumDz: { offset: 28, type: 'i32' },
   sumDzXhat: { offset: 32, type: 'i32' },
-  count: { offset: 36, type: 'i32' },
-  pixelStart: { offset: 40, type: 'i32' },
-  pixelEnd: { offset: 44, type: 'i32' },
-  channels: { offset: 48, type: 'i32' },
-  stride: { offset: 52, type: 'i32' },
-  clampMin: { offset: 56, type: 'f32' },
-  clampMax: { offset: 60, type: 'f32' },
+  scratch: { offset: 36, type: 'i32' },
+  count: { offset: 40, type: 'i32' },
+  pixelStart: { offset: 44, type: 'i32' },
+  pixelEnd: { offset: 48, type: 'i32' },
+  channels: { offset: 52, type: 'i32' },
+  stride: { offset: 56, type: 'i32' },
+  clampMin: { offset: 60, type: 'f32' },
+  clampMax: { offset: 64, type: 'f32' },
 } as const satisfies Layout<BnBackwardApplyField>;
 
-export const BN_BACKWARD_APPLY_DESC_BYTES = layoutBytes(BN_BACKWARD_APPLY_LAYOUT); // 64
+export const BN_BACKWARD_APPLY_DESC_BYTES = layoutBytes(BN_BACKWARD_APPLY_LAYOUT); // 68
 
 /** Checks `d` and writes it at byte `at` of `view` (the kernels' memory). */
 export function writeBnBackwardApplyDesc(view: DataView, at: number, d: BnBackwardApplyDesc): void {
@@ -62,6 +66,7 @@ export function writeBnBackwardApplyDesc(view: DataView, at: number, d: BnBackwa
   for (const key of ['input', 'activation', 'gradOutput', 'gradInput', 'mean', 'invStd', 'gamma'] as const) checkPointer(name, key, d[key]);
   checkF64Pointer(name, 'sumDz', d.sumDz);
   checkF64Pointer(name, 'sumDzXhat', d.sumDzXhat);
+  checkScratch(name, d.scratch);
   checkInt(name, 'count', d.count, 1);
   const channels = checkInt(name, 'channels', d.channels, 1);
   checkRange(name, 'pixelStart', checkInt(name, 'pixelStart', d.pixelStart, 0), 'pixelEnd', checkInt(name, 'pixelEnd', d.pixelEnd, 0), 'pixelEnd', Infinity);

@@ -4,6 +4,7 @@
  * assembly/bnBackwardReduce.ts. The second pass is bnBackwardApply.
  */
 import { fail } from '../ref/checks.js';
+import { checkScratch } from './channelStats.js';
 import { checkBoolean, checkClamp, checkF64Pointer, checkFits, checkInt, checkPointer, checkRange, layoutBytes, writeFields, type Layout } from './descriptor.js';
 
 /**
@@ -24,6 +25,8 @@ export interface BnBackwardReduceDesc {
   readonly invStd: number; // (C) floats: 1/√(biased batch variance + ε)
   readonly sumDz: number; // (C) float64
   readonly sumDzXhat: number; // (C) float64
+  /** Thread-private float32 workspace of trainingScratchFloats(channels) floats, 16-byte aligned; contents undefined before and after. */
+  readonly scratch: number;
   readonly pixelStart: number;
   readonly pixelEnd: number;
   readonly channels: number;
@@ -47,18 +50,19 @@ export const BN_BACKWARD_REDUCE_LAYOUT = {
   invStd: { offset: 16, type: 'i32' },
   sumDz: { offset: 20, type: 'i32' },
   sumDzXhat: { offset: 24, type: 'i32' },
-  pixelStart: { offset: 28, type: 'i32' },
-  pixelEnd: { offset: 32, type: 'i32' },
-  channels: { offset: 36, type: 'i32' },
-  stride: { offset: 40, type: 'i32' },
-  channelStart: { offset: 44, type: 'i32' },
-  channelEnd: { offset: 48, type: 'i32' },
-  accumulate: { offset: 52, type: 'i32' },
-  clampMin: { offset: 56, type: 'f32' },
-  clampMax: { offset: 60, type: 'f32' },
+  scratch: { offset: 28, type: 'i32' },
+  pixelStart: { offset: 32, type: 'i32' },
+  pixelEnd: { offset: 36, type: 'i32' },
+  channels: { offset: 40, type: 'i32' },
+  stride: { offset: 44, type: 'i32' },
+  channelStart: { offset: 48, type: 'i32' },
+  channelEnd: { offset: 52, type: 'i32' },
+  accumulate: { offset: 56, type: 'i32' },
+  clampMin: { offset: 60, type: 'f32' },
+  clampMax: { offset: 64, type: 'f32' },
 } as const satisfies Layout<BnBackwardReduceField>;
 
-export const BN_BACKWARD_REDUCE_DESC_BYTES = layoutBytes(BN_BACKWARD_REDUCE_LAYOUT); // 64
+export const BN_BACKWARD_REDUCE_DESC_BYTES = layoutBytes(BN_BACKWARD_REDUCE_LAYOUT); // 68
 
 /** Checks `d` and writes it at byte `at` of `view` (the kernels' memory). */
 export function writeBnBackwardReduceDesc(view: DataView, at: number, d: BnBackwardReduceDesc): void {
@@ -67,6 +71,7 @@ export function writeBnBackwardReduceDesc(view: DataView, at: number, d: BnBackw
   for (const key of ['input', 'activation', 'gradOutput', 'mean', 'invStd'] as const) checkPointer(name, key, d[key]);
   checkF64Pointer(name, 'sumDz', d.sumDz);
   checkF64Pointer(name, 'sumDzXhat', d.sumDzXhat);
+  checkScratch(name, d.scratch);
   const channels = checkInt(name, 'channels', d.channels, 1);
   checkRange(name, 'pixelStart', checkInt(name, 'pixelStart', d.pixelStart, 0), 'pixelEnd', checkInt(name, 'pixelEnd', d.pixelEnd, 0), 'pixelEnd', Infinity);
   checkRange(name, 'channelStart', checkInt(name, 'channelStart', d.channelStart, 0), 'channelEnd', checkInt(name, 'channelEnd', d.channelEnd, 0), 'channels', channels);

@@ -11,13 +11,16 @@ import { checkBoolean, checkF64Pointer, checkFits, checkInt, checkPointer, check
  * sum and sumSquares are FLOAT64 arrays (C doubles, 8-byte aligned). From the totals over all
  * `count` pixels: mean = shift + sum / count, biased variance = sumSquares / count − (sum / count)².
  * Pass a shift close to the mean (the running mean) when |mean| may be large against the standard
- * deviation; the sums are float32 within blocks of 64 pixels and float64 across blocks.
+ * deviation; the sums are float32 within blocks of 64 pixels and float64 across blocks. `scratch` is a
+ * thread-private workspace (trainingScratchFloats(channels) floats) for the float32 block sums.
  */
 export interface ChannelStatsDesc {
   readonly input: number; // (P, stride) floats
   readonly shift: number; // (C) floats, 0 = none
   readonly sum: number; // (C) float64
   readonly sumSquares: number; // (C) float64
+  /** Thread-private float32 workspace of trainingScratchFloats(channels) floats, 16-byte aligned; contents undefined before and after. */
+  readonly scratch: number;
   readonly pixelStart: number;
   readonly pixelEnd: number;
   readonly channels: number;
@@ -36,16 +39,32 @@ export const CHANNEL_STATS_LAYOUT = {
   shift: { offset: 4, type: 'i32' },
   sum: { offset: 8, type: 'i32' },
   sumSquares: { offset: 12, type: 'i32' },
-  pixelStart: { offset: 16, type: 'i32' },
-  pixelEnd: { offset: 20, type: 'i32' },
-  channels: { offset: 24, type: 'i32' },
-  stride: { offset: 28, type: 'i32' },
-  channelStart: { offset: 32, type: 'i32' },
-  channelEnd: { offset: 36, type: 'i32' },
-  accumulate: { offset: 40, type: 'i32' },
+  scratch: { offset: 16, type: 'i32' },
+  pixelStart: { offset: 20, type: 'i32' },
+  pixelEnd: { offset: 24, type: 'i32' },
+  channels: { offset: 28, type: 'i32' },
+  stride: { offset: 32, type: 'i32' },
+  channelStart: { offset: 36, type: 'i32' },
+  channelEnd: { offset: 40, type: 'i32' },
+  accumulate: { offset: 44, type: 'i32' },
 } as const satisfies Layout<ChannelStatsField>;
 
-export const CHANNEL_STATS_DESC_BYTES = layoutBytes(CHANNEL_STATS_LAYOUT); // 44
+export const CHANNEL_STATS_DESC_BYTES = layoutBytes(CHANNEL_STATS_LAYOUT); // 48
+
+/**
+ * Floats of the scratch that channelStats, bnBackwardReduce and bnBackwardApply need for `channels`
+ * channels: four planes of the channel count rounded up to 4. Each thread needs its own (the kernels
+ * keep per-channel float32 block sums or coefficients there); it must be 16-byte aligned.
+ */
+export function trainingScratchFloats(channels: number): number {
+  return 4 * (Math.ceil(channels / 4) * 4);
+}
+
+/** A scratch pointer: 16-byte aligned (the kernels store whole vectors there). */
+export function checkScratch(kernel: string, value: unknown): void {
+  checkPointer(kernel, 'scratch', value);
+  if ((value as number) % 16 !== 0) fail(kernel, `desc.scratch = ${String(value)}, expected a 16-byte aligned byte offset (trainingScratchFloats(channels) floats)`);
+}
 
 /** Checks `d` and writes it at byte `at` of `view` (the kernels' memory). */
 export function writeChannelStatsDesc(view: DataView, at: number, d: ChannelStatsDesc): void {
@@ -55,6 +74,7 @@ export function writeChannelStatsDesc(view: DataView, at: number, d: ChannelStat
   checkPointer(name, 'shift', d.shift);
   checkF64Pointer(name, 'sum', d.sum);
   checkF64Pointer(name, 'sumSquares', d.sumSquares);
+  checkScratch(name, d.scratch);
   const channels = checkInt(name, 'channels', d.channels, 1);
   checkRange(name, 'pixelStart', checkInt(name, 'pixelStart', d.pixelStart, 0), 'pixelEnd', checkInt(name, 'pixelEnd', d.pixelEnd, 0), 'pixelEnd', Infinity);
   checkRange(name, 'channelStart', checkInt(name, 'channelStart', d.channelStart, 0), 'channelEnd', checkInt(name, 'channelEnd', d.channelEnd, 0), 'channels', channels);

@@ -1,11 +1,12 @@
 /**
  * depthwise3x3BackwardInput: the input gradient of the 3×3 depthwise convolution (multiplier 1, any
- * stride and dilation), a gather over output positions. Descriptor layout and writer; the kernel
- * itself is assembly/depthwise3x3BackwardInput.ts. It reads the forward's packed weights
- * (packDepthwise3x3; the bias in them is ignored).
+ * stride and dilation), a gather over output positions. Descriptor layout, writer and weight packing
+ * (the taps rotated by 180°, packDepthwise3x3Transposed); the kernel itself is
+ * assembly/depthwise3x3BackwardInput.ts.
  */
 import { fail } from '../ref/checks.js';
 import { checkFits, checkInt, checkPointer, checkRange, layoutBytes, writeFields, type Layout } from './descriptor.js';
+import { packDepthwise3x3 } from './depthwise3x3.js';
 
 /**
  * gradInput[iy, ix, c] = Σ_{ky,kx} w[ky, kx, c]·gradOutput[oy, ox, c] over the (oy, ox) with
@@ -17,7 +18,7 @@ import { checkFits, checkInt, checkPointer, checkRange, layoutBytes, writeFields
  */
 export interface Depthwise3x3BackwardInputDesc {
   readonly gradOutput: number;
-  readonly weights: number; // packDepthwise3x3(weight, bias | null, C): the forward's packed weights
+  readonly weights: number; // packDepthwise3x3Transposed(weight, C): the rotated taps
   readonly gradInput: number;
   readonly inHeight: number;
   readonly inWidth: number;
@@ -62,6 +63,21 @@ export const DEPTHWISE3X3_BACKWARD_INPUT_LAYOUT = {
 } as const satisfies Layout<Depthwise3x3BackwardInputField>;
 
 export const DEPTHWISE3X3_BACKWARD_INPUT_DESC_BYTES = layoutBytes(DEPTHWISE3X3_BACKWARD_INPUT_LAYOUT); // 72
+
+/**
+ * Packs a (3, 3, C, 1) depthwise weight for depthwise3x3BackwardInput: the kernel rotated by 180°
+ * (tap (ky, kx) moves to (2 − ky, 2 − kx)) in packDepthwise3x3's layout with a zero bias. With it the
+ * stride-1 input gradient is the forward depthwise correlation of dY (padding 2·dilation − pad), and
+ * the kernel runs on the forward's code. The same pack serves every stride.
+ */
+export function packDepthwise3x3Transposed(weight: Float32Array, channels: number): Float32Array {
+  const name = 'packDepthwise3x3Transposed';
+  checkInt(name, 'channels', channels, 1);
+  if (weight.length !== 9 * channels) fail(name, `weight has ${weight.length} elements, expected ${9 * channels} for shape (3, 3, C=${channels}, 1)`);
+  const rotated = new Float32Array(9 * channels);
+  for (let k = 0; k < 9; k++) rotated.set(weight.subarray(k * channels, (k + 1) * channels), (8 - k) * channels);
+  return packDepthwise3x3(rotated, null, channels);
+}
 
 /** Checks `d` and writes it at byte `at` of `view` (the kernels' memory). */
 export function writeDepthwise3x3BackwardInputDesc(view: DataView, at: number, d: Depthwise3x3BackwardInputDesc): void {

@@ -23,7 +23,8 @@ export {
   POINTWISE_WEIGHT_GRAD_DESC_BYTES, POINTWISE_WEIGHT_GRAD_LAYOUT, packPointwiseTransposed, writePointwiseWeightGradDesc, type PointwiseWeightGradDesc,
 } from './pointwiseWeightGrad.js';
 export {
-  DEPTHWISE3X3_BACKWARD_INPUT_DESC_BYTES, DEPTHWISE3X3_BACKWARD_INPUT_LAYOUT, writeDepthwise3x3BackwardInputDesc, type Depthwise3x3BackwardInputDesc,
+  DEPTHWISE3X3_BACKWARD_INPUT_DESC_BYTES, DEPTHWISE3X3_BACKWARD_INPUT_LAYOUT, packDepthwise3x3Transposed, writeDepthwise3x3BackwardInputDesc,
+  type Depthwise3x3BackwardInputDesc,
 } from './depthwise3x3BackwardInput.js';
 export {
   DEPTHWISE3X3_BACKWARD_WEIGHT_DESC_BYTES, DEPTHWISE3X3_BACKWARD_WEIGHT_LAYOUT, writeDepthwise3x3BackwardWeightDesc, type Depthwise3x3BackwardWeightDesc,
@@ -31,7 +32,9 @@ export {
 export {
   CONV2D_DIRECT_BACKWARD_WEIGHT_DESC_BYTES, CONV2D_DIRECT_BACKWARD_WEIGHT_LAYOUT, writeConv2dDirectBackwardWeightDesc, type Conv2dDirectBackwardWeightDesc,
 } from './conv2dDirectBackwardWeight.js';
-export { CHANNEL_STATS_DESC_BYTES, CHANNEL_STATS_LAYOUT, batchNormFromSums, writeChannelStatsDesc, type ChannelStatsDesc } from './channelStats.js';
+export {
+  CHANNEL_STATS_DESC_BYTES, CHANNEL_STATS_LAYOUT, batchNormFromSums, trainingScratchFloats, writeChannelStatsDesc, type ChannelStatsDesc,
+} from './channelStats.js';
 export { SCALE_SHIFT_CLAMP_DESC_BYTES, SCALE_SHIFT_CLAMP_LAYOUT, writeScaleShiftClampDesc, type ScaleShiftClampDesc } from './scaleShiftClamp.js';
 export { BN_BACKWARD_REDUCE_DESC_BYTES, BN_BACKWARD_REDUCE_LAYOUT, writeBnBackwardReduceDesc, type BnBackwardReduceDesc } from './bnBackwardReduce.js';
 export { BN_BACKWARD_APPLY_DESC_BYTES, BN_BACKWARD_APPLY_LAYOUT, writeBnBackwardApplyDesc, type BnBackwardApplyDesc } from './bnBackwardApply.js';

@@ -33,6 +33,8 @@ export interface KernelExports {
   pointwisePanelWidth(): number;
   pointwisePackedChannels(channels: number): number;
   conv2dChannelAlign(): number;
+  /** Floats of the scratch of channelStats / bnBackwardReduce / bnBackwardApply for a channel count. */
+  trainingScratchFloats(channels: number): number;
   /** 1 for the relaxed-SIMD binary, 0 for plain SIMD. */
   kernelVariant(): number;
 }
@@ -48,7 +50,7 @@ const EXPORT_NAMES = [
   'pointwise', 'depthwise3x3', 'conv2dDirect', 'globalAvgPool', 'layoutOffset', 'descriptorBytes',
   'pointwisePanelWidth', 'pointwisePackedChannels', 'conv2dChannelAlign', 'kernelVariant',
   'pointwiseWeightGrad', 'depthwise3x3BackwardInput', 'depthwise3x3BackwardWeight', 'conv2dDirectBackwardWeight', 'channelStats',
-  'scaleShiftClamp', 'bnBackwardReduce', 'bnBackwardApply', 'addInPlace', 'globalAvgPoolBackward',
+  'scaleShiftClamp', 'bnBackwardReduce', 'bnBackwardApply', 'addInPlace', 'globalAvgPoolBackward', 'trainingScratchFloats',
 ] as const satisfies readonly (keyof KernelExports)[];
 
 const decoded: Partial<Record<KernelVariant, Uint8Array>> = {};

@@ -3,14 +3,15 @@
  * depthwiseConv2dBackward (gradInput): randomized geometries (odd sizes, stride 1, 2 and 3, dilation
  * 1, 2 and 4, SAME asymmetric, symmetric and explicit padding), channel counts 1…37, strided pixels,
  * input-row sub-ranges covering the input, wide rows (several column tiles), windows reaching past
- * every side, and MobileNetV2's layers. Every call must write exactly its input rows.
+ * every side, and MobileNetV2's layers (stride 1 runs on the forward kernel's code with the rotated
+ * taps; the other strides on the phase gather). Every call must write exactly its input rows.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { convOutputSize, depthwiseConv2dBackward, samePadding } from '../../../src/kernels/ref/index.js';
-import { packDepthwise3x3 } from '../../../src/kernels/wasm/depthwise3x3.js';
+import { depthwise3x3PackedLength } from '../../../src/kernels/wasm/depthwise3x3.js';
 import {
-  DEPTHWISE3X3_BACKWARD_INPUT_DESC_BYTES, writeDepthwise3x3BackwardInputDesc,
+  DEPTHWISE3X3_BACKWARD_INPUT_DESC_BYTES, packDepthwise3x3Transposed, writeDepthwise3x3BackwardInputDesc,
 } from '../../../src/kernels/wasm/depthwise3x3BackwardInput.js';
 import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
 import { evenChunks, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, randomWindowAxis, stridedData, VARIANTS } from './support.js';
@@ -47,14 +48,13 @@ function runCase(variant: KernelVariant, c: BackwardInputCase, seed: number): vo
 
   const gradOutput = rng.array(OH * OW * C); // (1, Hout, Wout, C)
   const weight = rng.array(9 * C); // (3, 3, C, 1)
-  const bias = rng.array(C); // packed with the weights, must be ignored
   const expected = new Float32Array(H * W * C);
   depthwiseConv2dBackward(new Float32Array(H * W * C), weight, gradOutput, expected, null, null, {
     batch: 1, inHeight: H, inWidth: W, channels: C, multiplier: 1, outHeight: OH, outWidth: OW, kernelHeight: 3, kernelWidth: 3,
     strideHeight: c.strideH, strideWidth: c.strideW, dilationHeight: c.dilationH, dilationWidth: c.dilationW, padTop: c.padTop, padLeft: c.padLeft,
   });
 
-  const packed = packDepthwise3x3(weight, bias, C);
+  const packed = packDepthwise3x3Transposed(weight, C);
   const wPtr = guarded(arena, packed.length, packed);
   const gyPtr = guarded(arena, OH * OW * c.outStride, stridedData(gradOutput, OH * OW, C, c.outStride));
   const gxPtr = guarded(arena, H * W * c.inStride); // NaN sentinels: every written word must be overwritten
@@ -162,6 +162,18 @@ for (const variant of VARIANTS) {
     cases.forEach((c, i) => runCase(variant, c, 9600 + i));
   });
 }
+
+test('packDepthwise3x3Transposed rotates the taps by 180° with a zero bias', () => {
+  const C = 5;
+  const weight = Float32Array.from({ length: 9 * C }, (_, i) => i + 1); // (3, 3, C, 1)
+  const packed = packDepthwise3x3Transposed(weight, C);
+  assert.equal(packed.length, depthwise3x3PackedLength(C));
+  for (let c = 0; c < C; c++) {
+    const block = (c >> 2) * 40 + (c & 3);
+    assert.equal(packed[block], 0);
+    for (let k = 0; k < 9; k++) assert.equal(packed[block + 4 * (k + 1)], weight[(8 - k) * C + c]);
+  }
+});
 
 test('writeDepthwise3x3BackwardInputDesc refuses bad descriptors', () => {
   const view = new DataView(new ArrayBuffer(256));

@@ -18,7 +18,7 @@ import { POINTWISE_DESC_BYTES, POINTWISE_LAYOUT, POINTWISE_PANEL_WIDTH, pointwis
 import { ADD_IN_PLACE_DESC_BYTES, ADD_IN_PLACE_LAYOUT } from '../../../src/kernels/wasm/addInPlace.js';
 import { BN_BACKWARD_APPLY_DESC_BYTES, BN_BACKWARD_APPLY_LAYOUT } from '../../../src/kernels/wasm/bnBackwardApply.js';
 import { BN_BACKWARD_REDUCE_DESC_BYTES, BN_BACKWARD_REDUCE_LAYOUT } from '../../../src/kernels/wasm/bnBackwardReduce.js';
-import { CHANNEL_STATS_DESC_BYTES, CHANNEL_STATS_LAYOUT } from '../../../src/kernels/wasm/channelStats.js';
+import { CHANNEL_STATS_DESC_BYTES, CHANNEL_STATS_LAYOUT, trainingScratchFloats } from '../../../src/kernels/wasm/channelStats.js';
 import { CONV2D_DIRECT_BACKWARD_WEIGHT_DESC_BYTES, CONV2D_DIRECT_BACKWARD_WEIGHT_LAYOUT } from '../../../src/kernels/wasm/conv2dDirectBackwardWeight.js';
 import { DEPTHWISE3X3_BACKWARD_INPUT_DESC_BYTES, DEPTHWISE3X3_BACKWARD_INPUT_LAYOUT } from '../../../src/kernels/wasm/depthwise3x3BackwardInput.js';
 import { DEPTHWISE3X3_BACKWARD_WEIGHT_DESC_BYTES, DEPTHWISE3X3_BACKWARD_WEIGHT_LAYOUT } from '../../../src/kernels/wasm/depthwise3x3BackwardWeight.js';
@@ -140,6 +140,7 @@ for (const variant of VARIANTS) {
     assert.equal(exports.pointwisePanelWidth(), POINTWISE_PANEL_WIDTH);
     for (let c = 1; c <= 300; c++) assert.equal(exports.pointwisePackedChannels(c), pointwisePackedChannels(c), `pointwisePackedChannels(${c})`);
     assert.equal(exports.conv2dChannelAlign(), CONV2D_DIRECT_CHANNEL_ALIGN);
+    for (let c = 1; c <= 100; c++) assert.equal(exports.trainingScratchFloats(c), trainingScratchFloats(c), `trainingScratchFloats(${c})`);
     assert.equal(exports.kernelVariant(), variant === 'relaxed' ? 1 : 0);
   });
 }

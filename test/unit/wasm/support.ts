@@ -5,7 +5,7 @@
  * output outside the sub-range) must be bit-for-bit what it was.
  */
 import assert from 'node:assert/strict';
-import { activation, add, convOutputSize, samePadding } from '../../../src/kernels/ref/index.js';
+import { activation, activationBackward, add, batchNormTraining, convOutputSize, samePadding } from '../../../src/kernels/ref/index.js';
 import { Arena } from '../../../src/kernels/wasm/arena.js';
 import { compileKernelsModule, instantiateKernels, relaxedSimdSupported, type KernelVariant, type WasmKernels } from '../../../src/kernels/wasm/module.js';
 import { enableRelaxedSimd } from '../../../src/node/wasm-features.js';
@@ -108,6 +108,13 @@ export class MemoryCheck {
     this.doubles.set(i, { value, scale });
   }
 
+  /** `count` floats at byte `at` may change arbitrarily (a kernel's scratch); the words around them are still checked. */
+  ignore(at: number, count: number): void {
+    const i = (at - this.from) / 4;
+    assert.ok(Number.isInteger(i) && i >= 0 && i + count <= this.mask.length, `MemoryCheck.ignore: bytes ${at}…${at + 4 * count} outside the snapshot`);
+    this.mask.fill(4, i, i + count);
+  }
+
   verify(label: string, tolerance = 1e-4): void {
     const words = new Uint32Array(this.memory.buffer, this.from, this.before.length);
     const floats = new Float32Array(this.memory.buffer, this.from, this.before.length);
@@ -116,7 +123,7 @@ export class MemoryCheck {
     let worstAt = -1;
     let written = 0;
     for (let i = 0; i < words.length; i++) {
-      if (this.mask[i] === 3) continue;
+      if (this.mask[i] === 3 || this.mask[i] === 4) continue;
       if (this.mask[i] === 2) {
         written++;
         const { value, scale } = this.doubles.get(i)!;
@@ -229,4 +236,44 @@ export function evenChunks(n: number, parts: number): Array<[number, number]> {
   const chunks: Array<[number, number]> = [];
   for (let i = 0; i < parts; i++) chunks.push([Math.floor((i * n) / parts), Math.floor(((i + 1) * n) / parts)]);
   return chunks;
+}
+
+/**
+ * A training-mode batch norm + activation, as the reference computes it, on random data: input x
+ * (count, C) with per-channel means and spreads, its batch statistics (float32, as saved), the
+ * activation output y, a random upstream gradient dY and the masked gradient dz the BN receives
+ * (the reference activationBackward for relu / relu6 / linear, "0 where y ≤ lo or y ≥ hi" otherwise).
+ */
+export interface BatchNormData {
+  readonly x: Float32Array;
+  readonly gamma: Float32Array;
+  readonly beta: Float32Array;
+  readonly mean: Float32Array;
+  readonly invStd: Float32Array;
+  readonly y: Float32Array;
+  readonly gradOutput: Float32Array;
+  readonly dz: Float32Array;
+}
+
+export function batchNormData(rng: Random, count: number, channels: number, clamp: Clamp, center = 0.3, spread = 1): BatchNormData {
+  const x = new Float32Array(count * channels);
+  const means = rng.array(channels, center);
+  const spreads = rng.array(channels, spread / 2).map((v) => spread + v);
+  const noise = rng.array(count * channels, 1.7);
+  for (let i = 0; i < x.length; i++) x[i] = means[i % channels]! + center + spreads[i % channels]! * noise[i]!;
+  const gamma = rng.array(channels, 0.5).map((v) => v + 1);
+  const beta = rng.array(channels, 1);
+  const mean = new Float32Array(channels);
+  const invStd = new Float32Array(channels);
+  const normalized = new Float32Array(x.length);
+  batchNormTraining(x, normalized, { gamma, beta, epsilon: 1e-3 }, { mean, invStd }, { count, channels });
+  const y = applyClamp(normalized, clamp);
+  const gradOutput = rng.array(x.length);
+  const dz = new Float32Array(x.length);
+  if (clamp.name === 'linear' || clamp.name === 'relu' || clamp.name === 'relu6') {
+    activationBackward(y, gradOutput, dz, clamp.name, x.length);
+  } else {
+    for (let i = 0; i < x.length; i++) dz[i] = y[i]! <= clamp.min || y[i]! >= clamp.max ? 0 : gradOutput[i]!;
+  }
+  return { x, gamma, beta, mean, invStd, y, gradOutput, dz };
 }

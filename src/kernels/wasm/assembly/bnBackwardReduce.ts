@@ -4,12 +4,14 @@
 //        element when activation = 0), else 0
 //   sumDz[c] (+)= Σ dz,   sumDzXhat[c] (+)= Σ dz·(x − mean[c])·invStd[c]
 // (dβ = sumDz and dγ = sumDzXhat once the sub-ranges' sums are added up). Sums are two-level like
-// channelStats': float32 within blocks of BLOCK pixels, float64 across blocks (invStd is applied to
-// the block sums in float64). The descriptor is documented in src/kernels/wasm/README.md.
+// channelStats': float32 within blocks of BLOCK pixels (in the caller's scratch), float64 across
+// blocks (invStd is applied to the block sums in float64). Pixel by pixel, two at a time, so the
+// three tensors stream sequentially (see channelStats.ts). The descriptor is documented in
+// src/kernels/wasm/README.md.
 import { loadN, madd, min32 } from './common';
 import {
   BBR_ACCUMULATE, BBR_ACTIVATION, BBR_CHANNEL_END, BBR_CHANNEL_START, BBR_CLAMP_MAX, BBR_CLAMP_MIN, BBR_GRAD_OUTPUT,
-  BBR_INPUT, BBR_INV_STD, BBR_MEAN, BBR_PIXEL_END, BBR_PIXEL_START, BBR_STRIDE, BBR_SUM_DZ, BBR_SUM_DZ_XHAT,
+  BBR_INPUT, BBR_INV_STD, BBR_MEAN, BBR_PIXEL_END, BBR_PIXEL_START, BBR_SCRATCH, BBR_STRIDE, BBR_SUM_DZ, BBR_SUM_DZ_XHAT,
 } from './layout';
 import { addF64, promoteHigh, promoteLow, zeroF64 } from './wide';
 
@@ -24,69 +26,77 @@ const BLOCK: i32 = 64;
   return v128.andnot(dy, v128.or(f32x4.le(y, lo), f32x4.ge(y, hi)));
 }
 
-@inline function addSums(sumDz: usize, sumDzXhat: usize, c: i32, s: v128, t: v128, invStd: v128, lanes: i32): void {
-  const at = (c as usize) << 3;
-  addF64(sumDz + at, promoteLow(s), promoteHigh(s), lanes);
-  addF64(sumDzXhat + at, f64x2.mul(promoteLow(t), promoteLow(invStd)), f64x2.mul(promoteHigh(t), promoteHigh(invStd)), lanes);
+/** The masked gradient of `lanes` channels at byte offset o of the rows gy / y. */
+@inline function dz(MASK: bool, FULL: bool, gy: usize, y: usize, o: usize, lanes: i32, lo: v128, hi: v128): v128 {
+  const g = FULL ? v128.load(gy + o) : loadN(gy + o, lanes);
+  if (!MASK) return g;
+  return maskGradient(g, FULL ? v128.load(y + o) : loadN(y + o, lanes), lo, hi);
+}
+
+/** One vector of channels for one or two pixels: s += dz, t += dz·(x − mean) in scratch. */
+@inline function step(
+  MASK: bool, FULL: bool, TWO: bool, x: usize, y: usize, gy: usize, ps: usize, m: usize, s: usize, t: usize, o: usize,
+  lanes: i32, lo: v128, hi: v128,
+): void {
+  const mean = FULL ? v128.load(m + o) : loadN(m + o, lanes);
+  const g0 = dz(MASK, FULL, gy, y, o, lanes, lo, hi);
+  let ss = f32x4.add(v128.load(s + o), g0);
+  let tt = madd(g0, f32x4.sub(FULL ? v128.load(x + o) : loadN(x + o, lanes), mean), v128.load(t + o));
+  if (TWO) {
+    const g1 = dz(MASK, FULL, gy + ps, y + ps, o, lanes, lo, hi);
+    ss = f32x4.add(ss, g1);
+    tt = madd(g1, f32x4.sub(FULL ? v128.load(x + ps + o) : loadN(x + ps + o, lanes), mean), tt);
+  }
+  v128.store(s + o, ss);
+  v128.store(t + o, tt);
+}
+
+@inline function pixels(
+  MASK: bool, TWO: bool, x: usize, y: usize, gy: usize, ps: usize, m: usize, s: usize, t: usize, range: i32, lo: v128, hi: v128,
+): void {
+  let i = 0;
+  for (; i + 4 <= range; i += 4) step(MASK, true, TWO, x, y, gy, ps, m, s, t, (i as usize) << 2, 4, lo, hi);
+  if (i < range) step(MASK, false, TWO, x, y, gy, ps, m, s, t, (i as usize) << 2, range - i, lo, hi);
 }
 
 @inline function reduce(
   MASK: bool, input: usize, activation: usize, gradOutput: usize, mean: usize, invStd: usize, sumDz: usize, sumDzXhat: usize,
-  pixelStart: i32, pixelEnd: i32, ps: usize, cStart: i32, cEnd: i32, lo: v128, hi: v128,
+  scratch: usize, pixelStart: i32, pixelEnd: i32, ps: usize, cStart: i32, cEnd: i32, lo: v128, hi: v128,
 ): void {
+  const range = cEnd - cStart;
+  const plane = (((range + 3) & ~3) as usize) << 2;
+  const s = scratch;
+  const t = scratch + plane;
+  const cb = (cStart as usize) << 2;
+  const m = mean + cb;
+  const zero = f32x4.splat(0);
   for (let p0 = pixelStart; p0 < pixelEnd; p0 += BLOCK) {
-    const n = min32(BLOCK, pixelEnd - p0);
-    const offset = (p0 as usize) * ps;
-    let c = cStart;
-    // 8 channels at a time: four independent float32 chains.
-    for (; c + 8 <= cEnd; c += 8) {
-      const cb = (c as usize) << 2;
-      const m0 = v128.load(mean + cb);
-      const m1 = v128.load(mean + cb, 16);
-      let s0 = f32x4.splat(0);
-      let s1 = f32x4.splat(0);
-      let t0 = f32x4.splat(0);
-      let t1 = f32x4.splat(0);
-      let px = input + offset + cb;
-      let py = activation + offset + cb;
-      let pg = gradOutput + offset + cb;
-      for (let i = n; i > 0; i--) {
-        let g0 = v128.load(pg);
-        let g1 = v128.load(pg, 16);
-        if (MASK) {
-          g0 = maskGradient(g0, v128.load(py), lo, hi);
-          g1 = maskGradient(g1, v128.load(py, 16), lo, hi);
-        }
-        s0 = f32x4.add(s0, g0);
-        s1 = f32x4.add(s1, g1);
-        t0 = madd(g0, f32x4.sub(v128.load(px), m0), t0);
-        t1 = madd(g1, f32x4.sub(v128.load(px, 16), m1), t1);
-        px += ps;
-        if (MASK) py += ps;
-        pg += ps;
-      }
-      addSums(sumDz, sumDzXhat, c, s0, t0, v128.load(invStd + cb), 4);
-      addSums(sumDz, sumDzXhat, c + 4, s1, t1, v128.load(invStd + cb, 16), 4);
+    const p1 = min32(p0 + BLOCK, pixelEnd);
+    for (let o: usize = 0; o < plane; o += 16) {
+      v128.store(s + o, zero);
+      v128.store(t + o, zero);
     }
-    for (; c < cEnd; c += 4) {
-      const lanes = min32(4, cEnd - c);
-      const cb = (c as usize) << 2;
-      const m = loadN(mean + cb, lanes);
-      let s = f32x4.splat(0);
-      let t = f32x4.splat(0);
-      let px = input + offset + cb;
-      let py = activation + offset + cb;
-      let pg = gradOutput + offset + cb;
-      for (let i = n; i > 0; i--) {
-        let g = loadN(pg, lanes);
-        if (MASK) g = maskGradient(g, loadN(py, lanes), lo, hi);
-        s = f32x4.add(s, g);
-        t = madd(g, f32x4.sub(loadN(px, lanes), m), t);
-        px += ps;
-        if (MASK) py += ps;
-        pg += ps;
-      }
-      addSums(sumDz, sumDzXhat, c, s, t, loadN(invStd + cb, lanes), lanes);
+    const offset = (p0 as usize) * ps + cb;
+    let x = input + offset;
+    let y = activation + offset;
+    let gy = gradOutput + offset;
+    let p = p0;
+    for (; p + 2 <= p1; p += 2) {
+      pixels(MASK, true, x, y, gy, ps, m, s, t, range, lo, hi);
+      x += ps << 1;
+      y += ps << 1;
+      gy += ps << 1;
+    }
+    if (p < p1) pixels(MASK, false, x, y, gy, ps, m, s, t, range, lo, hi);
+    for (let i = 0; i < range; i += 4) {
+      const lanes = min32(4, range - i);
+      const o = (i as usize) << 2;
+      const at = ((cStart + i) as usize) << 3;
+      const vs = v128.load(s + o);
+      const vt = v128.load(t + o);
+      const r = loadN(invStd + cb + o, lanes);
+      addF64(sumDz + at, promoteLow(vs), promoteHigh(vs), lanes);
+      addF64(sumDzXhat + at, f64x2.mul(promoteLow(vt), promoteLow(r)), f64x2.mul(promoteHigh(vt), promoteHigh(r)), lanes);
     }
   }
 }
@@ -99,6 +109,7 @@ export function bnBackwardReduce(d: usize): void {
   const invStd = load<u32>(d, BBR_INV_STD) as usize;
   const sumDz = load<u32>(d, BBR_SUM_DZ) as usize;
   const sumDzXhat = load<u32>(d, BBR_SUM_DZ_XHAT) as usize;
+  const scratch = load<u32>(d, BBR_SCRATCH) as usize;
   const pixelStart = load<i32>(d, BBR_PIXEL_START);
   const pixelEnd = load<i32>(d, BBR_PIXEL_END);
   const ps = (load<i32>(d, BBR_STRIDE) as usize) << 2;
@@ -112,9 +123,10 @@ export function bnBackwardReduce(d: usize): void {
     zeroF64(sumDz, cStart, cEnd);
     zeroF64(sumDzXhat, cStart, cEnd);
   }
+  if (cStart >= cEnd) return;
   if (activation != 0) {
-    reduce(true, input, activation, gradOutput, mean, invStd, sumDz, sumDzXhat, pixelStart, pixelEnd, ps, cStart, cEnd, lo, hi);
+    reduce(true, input, activation, gradOutput, mean, invStd, sumDz, sumDzXhat, scratch, pixelStart, pixelEnd, ps, cStart, cEnd, lo, hi);
   } else {
-    reduce(false, input, activation, gradOutput, mean, invStd, sumDz, sumDzXhat, pixelStart, pixelEnd, ps, cStart, cEnd, lo, hi);
+    reduce(false, input, activation, gradOutput, mean, invStd, sumDz, sumDzXhat, scratch, pixelStart, pixelEnd, ps, cStart, cEnd, lo, hi);
   }
 }

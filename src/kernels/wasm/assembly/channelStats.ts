@@ -2,24 +2,101 @@
 // (batch-norm statistics in training). The descriptor is documented in src/kernels/wasm/README.md.
 //
 // Precision: float32 sums over 100k pixels would lose about log2(100k) ≈ 17 bits in the worst case,
-// so the sums are two-level: each block of BLOCK pixels is summed in float32 vectors (≤ 64 terms:
-// worst-case relative error 64·2⁻²⁴ ≈ 4e-6 of the block's Σ|·|, typically far less), and the block
-// sums are added into the float64 outputs. The optional per-channel shift (e.g. the running mean)
-// removes the cancellation of var = E[(x−k)²] − E[x−k]² when |mean| ≫ std.
-import { loadN, madd, max32, min32 } from './common';
+// so the sums are two-level: each block of BLOCK pixels is summed in float32 (≤ 64 terms: worst-case
+// relative error 64·2⁻²⁴ ≈ 4e-6 of the block's Σ|·|, typically far less), and the block sums are
+// added into the float64 outputs. The optional per-channel shift (e.g. the running mean) removes the
+// cancellation of var = E[(x−k)²] − E[x−k]² when |mean| ≫ std.
+//
+// Order: pixel by pixel, two pixels per step, every channel of the range per pixel, so each tensor is
+// read as one sequential stream (a channel-group-outer order over blocks of pixels reads it with a
+// stride of one pixel and streams 2–4× slower once the tensor is not in L2). The float32 block sums
+// live in the caller's thread-private scratch (L1-resident), not in registers.
+import { loadN, madd, min32 } from './common';
 import {
-  CS_ACCUMULATE, CS_CHANNEL_END, CS_CHANNEL_START, CS_INPUT, CS_PIXEL_END, CS_PIXEL_START, CS_SHIFT, CS_STRIDE,
-  CS_SUM, CS_SUM_SQUARES,
+  CS_ACCUMULATE, CS_CHANNEL_END, CS_CHANNEL_START, CS_INPUT, CS_PIXEL_END, CS_PIXEL_START, CS_SCRATCH, CS_SHIFT,
+  CS_STRIDE, CS_SUM, CS_SUM_SQUARES,
 } from './layout';
 import { addF64, promoteHigh, promoteLow, zeroF64 } from './wide';
 
 /** Pixels per float32 block. */
 const BLOCK: i32 = 64;
 
-@inline function addBlock(sum: usize, sumSquares: usize, c: i32, s: v128, q: v128, lanes: i32): void {
-  const at = (c as usize) << 3;
-  addF64(sum + at, promoteLow(s), promoteHigh(s), lanes);
-  addF64(sumSquares + at, promoteLow(q), promoteHigh(q), lanes);
+/** x − shift of `lanes` channels at p (FULL: 4 lanes); SHIFT = false: no shift. */
+@inline function centered(SHIFT: bool, FULL: bool, p: usize, k: usize, lanes: i32): v128 {
+  const v = FULL ? v128.load(p) : loadN(p, lanes);
+  if (!SHIFT) return v;
+  return f32x4.sub(v, FULL ? v128.load(k) : loadN(k, lanes));
+}
+
+/** One or two pixels (rows at p and p + ps) of the channel range: s += Σ v, q += Σ v² in scratch. */
+@inline function accumulate(
+  SHIFT: bool, TWO: bool, p: usize, ps: usize, shift: usize, s: usize, q: usize, range: i32,
+): void {
+  let i = 0;
+  for (; i + 4 <= range; i += 4) {
+    const o = (i as usize) << 2;
+    const v0 = centered(SHIFT, true, p + o, shift + o, 4);
+    let ss = f32x4.add(v128.load(s + o), v0);
+    let qq = madd(v0, v0, v128.load(q + o));
+    if (TWO) {
+      const v1 = centered(SHIFT, true, p + ps + o, shift + o, 4);
+      ss = f32x4.add(ss, v1);
+      qq = madd(v1, v1, qq);
+    }
+    v128.store(s + o, ss);
+    v128.store(q + o, qq);
+  }
+  if (i < range) {
+    const o = (i as usize) << 2;
+    const lanes = range - i;
+    const v0 = centered(SHIFT, false, p + o, shift + o, lanes);
+    let ss = f32x4.add(v128.load(s + o), v0);
+    let qq = madd(v0, v0, v128.load(q + o));
+    if (TWO) {
+      const v1 = centered(SHIFT, false, p + ps + o, shift + o, lanes);
+      ss = f32x4.add(ss, v1);
+      qq = madd(v1, v1, qq);
+    }
+    v128.store(s + o, ss);
+    v128.store(q + o, qq);
+  }
+}
+
+@inline function stats(
+  SHIFT: bool, input: usize, shift: usize, sum: usize, sumSquares: usize, scratch: usize,
+  pixelStart: i32, pixelEnd: i32, ps: usize, cStart: i32, cEnd: i32,
+): void {
+  const range = cEnd - cStart;
+  const plane = (((range + 3) & ~3) as usize) << 2; // bytes of a scratch plane
+  const s = scratch;
+  const q = scratch + plane;
+  const cb = (cStart as usize) << 2;
+  const k = shift + cb;
+  const zero = f32x4.splat(0);
+  for (let p0 = pixelStart; p0 < pixelEnd; p0 += BLOCK) {
+    const p1 = min32(p0 + BLOCK, pixelEnd);
+    for (let o: usize = 0; o < plane; o += 16) {
+      v128.store(s + o, zero);
+      v128.store(q + o, zero);
+    }
+    let row = input + (p0 as usize) * ps + cb;
+    let p = p0;
+    for (; p + 2 <= p1; p += 2) {
+      accumulate(SHIFT, true, row, ps, k, s, q, range);
+      row += ps << 1;
+    }
+    if (p < p1) accumulate(SHIFT, false, row, ps, k, s, q, range);
+    // The block's float32 sums into the float64 totals.
+    for (let i = 0; i < range; i += 4) {
+      const lanes = min32(4, range - i);
+      const o = (i as usize) << 2;
+      const at = ((cStart + i) as usize) << 3;
+      const vs = v128.load(s + o);
+      const vq = v128.load(q + o);
+      addF64(sum + at, promoteLow(vs), promoteHigh(vs), lanes);
+      addF64(sumSquares + at, promoteLow(vq), promoteHigh(vq), lanes);
+    }
+  }
 }
 
 export function channelStats(d: usize): void {
@@ -27,6 +104,7 @@ export function channelStats(d: usize): void {
   const shift = load<u32>(d, CS_SHIFT) as usize;
   const sum = load<u32>(d, CS_SUM) as usize;
   const sumSquares = load<u32>(d, CS_SUM_SQUARES) as usize;
+  const scratch = load<u32>(d, CS_SCRATCH) as usize;
   const pixelStart = load<i32>(d, CS_PIXEL_START);
   const pixelEnd = load<i32>(d, CS_PIXEL_END);
   const ps = (load<i32>(d, CS_STRIDE) as usize) << 2;
@@ -38,55 +116,7 @@ export function channelStats(d: usize): void {
     zeroF64(sum, cStart, cEnd);
     zeroF64(sumSquares, cStart, cEnd);
   }
-  for (let p0 = pixelStart; p0 < pixelEnd; p0 += BLOCK) {
-    const n = min32(BLOCK, pixelEnd - p0);
-    const row = input + (p0 as usize) * ps;
-    let c = cStart;
-    // 8 channels at a time: four independent float32 chains hide the add latency.
-    for (; c + 8 <= cEnd; c += 8) {
-      const cb = (c as usize) << 2;
-      const k0 = shift != 0 ? v128.load(shift + cb) : f32x4.splat(0);
-      const k1 = shift != 0 ? v128.load(shift + cb, 16) : f32x4.splat(0);
-      let s0 = f32x4.splat(0);
-      let s1 = f32x4.splat(0);
-      let q0 = f32x4.splat(0);
-      let q1 = f32x4.splat(0);
-      let p = row + cb;
-      for (let i = n; i > 0; i--) {
-        const v0 = f32x4.sub(v128.load(p), k0);
-        const v1 = f32x4.sub(v128.load(p, 16), k1);
-        s0 = f32x4.add(s0, v0);
-        s1 = f32x4.add(s1, v1);
-        q0 = madd(v0, v0, q0);
-        q1 = madd(v1, v1, q1);
-        p += ps;
-      }
-      addBlock(sum, sumSquares, c, s0, q0, 4);
-      addBlock(sum, sumSquares, c + 4, s1, q1, 4);
-    }
-    for (; c < cEnd; c += 4) {
-      const lanes = min32(4, cEnd - c);
-      const cb = (c as usize) << 2;
-      const k = shift != 0 ? loadN(shift + cb, lanes) : f32x4.splat(0);
-      let s = f32x4.splat(0);
-      let q = f32x4.splat(0);
-      let p = row + cb;
-      if (lanes == 4) {
-        for (let i = n; i > 0; i--) {
-          const v = f32x4.sub(v128.load(p), k);
-          s = f32x4.add(s, v);
-          q = madd(v, v, q);
-          p += ps;
-        }
-      } else {
-        for (let i = n; i > 0; i--) {
-          const v = f32x4.sub(loadN(p, lanes), k);
-          s = f32x4.add(s, v);
-          q = madd(v, v, q);
-          p += ps;
-        }
-      }
-      addBlock(sum, sumSquares, c, s, q, max32(lanes, 1));
-    }
-  }
+  if (cStart >= cEnd) return;
+  if (shift != 0) stats(true, input, shift, sum, sumSquares, scratch, pixelStart, pixelEnd, ps, cStart, cEnd);
+  else stats(false, input, shift, sum, sumSquares, scratch, pixelStart, pixelEnd, ps, cStart, cEnd);
 }

@@ -293,27 +293,41 @@ function borderPixel(
 }
 
 export function depthwise3x3(d: usize): void {
-  const input = load<u32>(d, DW_INPUT) as usize;
-  const weights = load<u32>(d, DW_WEIGHTS) as usize;
-  const output = load<u32>(d, DW_OUTPUT) as usize;
-  const inHeight = load<i32>(d, DW_IN_HEIGHT);
-  const inWidth = load<i32>(d, DW_IN_WIDTH);
-  const channels = load<i32>(d, DW_CHANNELS);
-  const ps = (load<i32>(d, DW_IN_STRIDE) as usize) << 2; // bytes between input pixels
-  const os = (load<i32>(d, DW_OUT_STRIDE) as usize) << 2; // bytes between output pixels
-  const sH = load<i32>(d, DW_STRIDE_H);
-  const sW = load<i32>(d, DW_STRIDE_W);
-  const dH = load<i32>(d, DW_DILATION_H);
-  const dW = load<i32>(d, DW_DILATION_W);
-  const padTop = load<i32>(d, DW_PAD_TOP);
-  const padLeft = load<i32>(d, DW_PAD_LEFT);
-  const outWidth = load<i32>(d, DW_OUT_WIDTH);
-  const rowStart = load<i32>(d, DW_ROW_START);
-  const rowEnd = load<i32>(d, DW_ROW_END);
-  const inputRowBase = load<i32>(d, DW_INPUT_ROW_BASE);
-  const lo = f32x4.splat(load<f32>(d, DW_CLAMP_MIN));
-  const hi = f32x4.splat(load<f32>(d, DW_CLAMP_MAX));
+  depthwise3x3Rows(
+    load<u32>(d, DW_INPUT) as usize,
+    load<u32>(d, DW_WEIGHTS) as usize,
+    load<u32>(d, DW_OUTPUT) as usize,
+    load<i32>(d, DW_IN_HEIGHT),
+    load<i32>(d, DW_IN_WIDTH),
+    load<i32>(d, DW_CHANNELS),
+    (load<i32>(d, DW_IN_STRIDE) as usize) << 2,
+    (load<i32>(d, DW_OUT_STRIDE) as usize) << 2,
+    load<i32>(d, DW_STRIDE_H),
+    load<i32>(d, DW_STRIDE_W),
+    load<i32>(d, DW_DILATION_H),
+    load<i32>(d, DW_DILATION_W),
+    load<i32>(d, DW_PAD_TOP),
+    load<i32>(d, DW_PAD_LEFT),
+    load<i32>(d, DW_OUT_WIDTH),
+    load<i32>(d, DW_ROW_START),
+    load<i32>(d, DW_ROW_END),
+    load<i32>(d, DW_INPUT_ROW_BASE),
+    load<f32>(d, DW_CLAMP_MIN),
+    load<f32>(d, DW_CLAMP_MAX),
+  );
+}
 
+/**
+ * The kernel with its descriptor's fields as arguments (ps, os in bytes). Also the stride-1 path of
+ * depthwise3x3BackwardInput, which is this correlation on dY with the 180°-rotated taps.
+ */
+export function depthwise3x3Rows(
+  input: usize, weights: usize, output: usize, inHeight: i32, inWidth: i32, channels: i32, ps: usize, os: usize,
+  sH: i32, sW: i32, dH: i32, dW: i32, padTop: i32, padLeft: i32, outWidth: i32, rowStart: i32, rowEnd: i32,
+  inputRowBase: i32, clampMin: f32, clampMax: f32,
+): void {
+  const lo = f32x4.splat(clampMin);
+  const hi = f32x4.splat(clampMax);
   const rowBytes = (inWidth as usize) * ps;
   const outRowBytes = (outWidth as usize) * os;
   const rowStep = (dH as usize) * rowBytes; // between kernel rows

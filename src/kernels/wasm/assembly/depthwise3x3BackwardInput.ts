@@ -1,20 +1,25 @@
 // depthwise3x3BackwardInput: the input gradient of the 3×3 depthwise convolution (multiplier 1, any
 // stride and dilation), as a gather over output positions: each input pixel sums the dY pixels whose
 // windows read it, so threads may split the input rows and nothing is scattered. The descriptor is
-// documented in src/kernels/wasm/README.md; the weights are packDepthwise3x3's (the bias is ignored).
+// documented in src/kernels/wasm/README.md; the weights are packed with the taps rotated by 180°
+// (packDepthwise3x3Transposed: tap (ky, kx) of the kernel at packed tap 8 − 3·ky − kx, zero bias).
 //
 //   dX[iy, ix, c] = Σ w[ky, kx, c]·dY[oy, ox, c] over oy·sH − padTop + ky·dH = iy,
 //                                                     ox·sW − padLeft + kx·dW = ix, inside dY.
 //
-// For an input row, the kernel rows that reach it (and their dY rows) are fixed. The input columns
-// split into sW phases (ix mod sW); within a phase the same kernel columns reach every pixel, at dY
-// columns that advance by one per pixel of the phase (stride 2, dilation 1: even columns get taps
-// {0, 2}, odd columns tap {1}; stride 1: one phase with all three taps). Interior pixels (every tap
-// inside dY) of a phase run group by group, one pass per kernel row that adds its taps into dX (the
-// first pass writes), with the taps in registers and, when the taps hit neighbouring dY columns, the
-// dY columns rolling through registers (one load per pixel). Border pixels and the last partial group
-// use a per-pixel path over the valid taps only, reading and writing live lanes only.
-import { loadN, madd, max32, min32, storeN } from './common';
+// Stride 1 (any dilation): dX[iy, ix] = Σ w[2 − ky', 2 − kx']·dY[iy − (2·dH − padTop) + ky'·dH, …], the
+// forward depthwise correlation of dY with the rotated taps and padding 2·dilation − pad, so it runs
+// on the forward kernel's code (depthwise3x3Rows), interior tiles and rolling columns included.
+//
+// Other strides: pixel by pixel. For an input row the kernel rows that reach it (and their dY rows)
+// are fixed; for an input column the kernel columns that reach it depend on ix mod sW (stride 2,
+// dilation 1: taps {0, 2} on one parity, {1} on the other) and are cut to those whose dY column is
+// inside dY. So each input pixel has nr × nt (row, tap) pairs, at most 2 × 2 for stride 2 (9/4 on
+// average): their dY and weight addresses are computed once per pixel, and the loop over channel
+// groups is specialized on (nr, nt), two loads and one multiply-add per pair, live lanes only for
+// the last partial group. Pixels no tap reaches get 0.
+import { floorDiv, loadN, madd, max32, min32, storeN } from './common';
+import { depthwise3x3Rows } from './depthwise3x3';
 import {
   DBI_CHANNELS, DBI_DILATION_H, DBI_DILATION_W, DBI_GRAD_INPUT, DBI_GRAD_OUTPUT, DBI_IN_HEIGHT, DBI_IN_STRIDE,
   DBI_IN_WIDTH, DBI_OUT_HEIGHT, DBI_OUT_STRIDE, DBI_OUT_WIDTH, DBI_PAD_LEFT, DBI_PAD_TOP, DBI_ROW_END,
@@ -23,9 +28,6 @@ import {
 
 /** Bytes of one packed channel group: bias and 9 taps, 4 floats each. */
 const GROUP_BYTES: usize = 160;
-/** Interior column tiles: about this many bytes of dY and dX per tile, so that every group reuses them from L1. */
-const L1_TILE_BYTES: usize = 24576;
-const TILE_MIN: i32 = 16;
 
 @inline function gcd(a: i32, b: i32): i32 {
   while (b != 0) {
@@ -42,108 +44,54 @@ const TILE_MIN: i32 = 16;
   return r < 0 ? r + b : r;
 }
 
-/**
- * One kernel row's pass over `count` interior pixels of a phase for one full group: NT taps, the
- * leftmost dY column of the first pixel at p (tap t' at p + t'·tq, weights k0…k2 in that order),
- * dX at o, advancing by os in dY and px in dX per pixel. FIRST writes, otherwise adds to dX. ROLL:
- * tq = os, the next pixel's taps are this one's shifted by one column.
- */
-@inline function rowPass(
-  NT: i32, FIRST: bool, ROLL: bool, p: usize, tq: usize, o: usize, px: usize, os: usize, count: i32,
-  k0: v128, k1: v128, k2: v128,
-): void {
-  let q = o;
-  let s = p;
-  if (ROLL && NT >= 2) {
-    let c0 = v128.load(s);
-    let c1 = NT >= 3 ? v128.load(s + os) : c0;
-    s += NT >= 3 ? os << 1 : os;
-    for (let n = count; n > 0; n--) {
-      let acc = FIRST ? f32x4.splat(0) : v128.load(q);
-      const c = v128.load(s);
-      acc = madd(c0, k0, acc);
-      if (NT >= 3) {
-        acc = madd(c1, k1, acc);
-        acc = madd(c, k2, acc);
-        c0 = c1;
-        c1 = c;
-      } else {
-        acc = madd(c, k1, acc);
-        c0 = c;
-      }
-      v128.store(q, acc);
-      s += os;
-      q += px;
-    }
-  } else {
-    for (let n = count; n > 0; n--) {
-      let acc = FIRST ? f32x4.splat(0) : v128.load(q);
-      acc = madd(v128.load(s), k0, acc);
-      if (NT >= 2) acc = madd(v128.load(s + tq), k1, acc);
-      if (NT >= 3) acc = madd(v128.load(s + (tq << 1)), k2, acc);
-      v128.store(q, acc);
-      s += os;
-      q += px;
-    }
-  }
-}
-
-/** rowPass with NT and ROLL as compile-time constants (FIRST too). */
-@inline function rowPassN(
-  nt: i32, first: bool, roll: bool, p: usize, tq: usize, o: usize, px: usize, os: usize, count: i32,
-  k0: v128, k1: v128, k2: v128,
-): void {
-  if (nt == 3) {
-    if (roll) {
-      if (first) rowPass(3, true, true, p, tq, o, px, os, count, k0, k1, k2);
-      else rowPass(3, false, true, p, tq, o, px, os, count, k0, k1, k2);
-    } else {
-      if (first) rowPass(3, true, false, p, tq, o, px, os, count, k0, k1, k2);
-      else rowPass(3, false, false, p, tq, o, px, os, count, k0, k1, k2);
-    }
-  } else if (nt == 2) {
-    if (roll) {
-      if (first) rowPass(2, true, true, p, tq, o, px, os, count, k0, k1, k2);
-      else rowPass(2, false, true, p, tq, o, px, os, count, k0, k1, k2);
-    } else {
-      if (first) rowPass(2, true, false, p, tq, o, px, os, count, k0, k1, k2);
-      else rowPass(2, false, false, p, tq, o, px, os, count, k0, k1, k2);
-    }
-  } else {
-    if (first) rowPass(1, true, false, p, tq, o, px, os, count, k0, k1, k2);
-    else rowPass(1, false, false, p, tq, o, px, os, count, k0, k1, k2);
-  }
+@inline function ld(FULL: bool, p: usize, lanes: i32): v128 {
+  return FULL ? v128.load(p) : loadN(p, lanes);
 }
 
 /**
- * One input pixel for the groups [g0, groups) plus the partial group of tailLanes channels: the sum
- * over the nr kernel rows (dY rows y0…y2 at channel 0, tap offsets w0…w2 = 16 + ky·48 into a packed
- * group) and the phase's taps t < nt (kernel column kxFirst + t·kstep at dY column m − t·q), skipping
- * dY columns outside [0, outWidth). Reads and writes live lanes only.
+ * One input pixel for the groups [g0, g1): the sum over NR kernel rows × NT taps of dY·w, the dY
+ * vector of pair (r, t) at a_rt + cb and its weight at wg + b_rt (wg the group's packed block, cb the
+ * group's byte offset). FULL = false: one partial group of `lanes` channels (live lanes only).
  */
-function gatherPixel(
-  y0: usize, y1: usize, y2: usize, w0: usize, w1: usize, w2: usize, nr: i32,
-  m: i32, nt: i32, q: i32, kxFirst: i32, kstep: i32, outWidth: i32, os: usize,
-  weights: usize, g0: i32, groups: i32, tailLanes: i32, o: usize,
+@inline function gatherGroups(
+  NR: i32, NT: i32, FULL: bool,
+  a00: usize, a01: usize, a02: usize, a10: usize, a11: usize, a12: usize, a20: usize, a21: usize, a22: usize,
+  b00: usize, b01: usize, b02: usize, b10: usize, b11: usize, b12: usize, b20: usize, b21: usize, b22: usize,
+  weights: usize, g0: i32, g1: i32, lanes: i32, o: usize,
 ): void {
-  for (let g = g0; g <= groups; g++) {
-    const lanes = g < groups ? 4 : tailLanes;
-    if (lanes == 0) break;
-    const cb = (g << 4) as usize;
-    const wg = weights + (g as usize) * GROUP_BYTES;
-    let acc = f32x4.splat(0);
-    for (let r = 0; r < nr; r++) {
-      const yr = (r == 0 ? y0 : r == 1 ? y1 : y2) + cb;
-      const wr = wg + (r == 0 ? w0 : r == 1 ? w1 : w2);
-      for (let t = 0; t < nt; t++) {
-        const ox = m - t * q;
-        if (ox < 0 || ox >= outWidth) continue;
-        const kx = kxFirst + t * kstep;
-        const v = lanes == 4 ? v128.load(yr + (ox as usize) * os) : loadN(yr + (ox as usize) * os, lanes);
-        acc = madd(v, v128.load(wr + ((kx << 4) as usize)), acc);
-      }
+  let cb = (g0 << 4) as usize;
+  let wg = weights + (g0 as usize) * GROUP_BYTES;
+  for (let g = g0; g < g1; g++) {
+    let acc = f32x4.mul(ld(FULL, a00 + cb, lanes), v128.load(wg + b00));
+    if (NT >= 2) acc = madd(ld(FULL, a01 + cb, lanes), v128.load(wg + b01), acc);
+    if (NT >= 3) acc = madd(ld(FULL, a02 + cb, lanes), v128.load(wg + b02), acc);
+    if (NR >= 2) {
+      acc = madd(ld(FULL, a10 + cb, lanes), v128.load(wg + b10), acc);
+      if (NT >= 2) acc = madd(ld(FULL, a11 + cb, lanes), v128.load(wg + b11), acc);
+      if (NT >= 3) acc = madd(ld(FULL, a12 + cb, lanes), v128.load(wg + b12), acc);
     }
-    storeN(o + cb, acc, lanes);
+    if (NR >= 3) {
+      acc = madd(ld(FULL, a20 + cb, lanes), v128.load(wg + b20), acc);
+      if (NT >= 2) acc = madd(ld(FULL, a21 + cb, lanes), v128.load(wg + b21), acc);
+      if (NT >= 3) acc = madd(ld(FULL, a22 + cb, lanes), v128.load(wg + b22), acc);
+    }
+    if (FULL) v128.store(o + cb, acc);
+    else storeN(o + cb, acc, lanes);
+    cb += 16;
+    wg += GROUP_BYTES;
+  }
+}
+
+/** gatherGroups for the full groups and then the partial one, with NR and NT as compile-time constants. */
+@inline function gatherPixel(
+  NR: i32, NT: i32,
+  a00: usize, a01: usize, a02: usize, a10: usize, a11: usize, a12: usize, a20: usize, a21: usize, a22: usize,
+  b00: usize, b01: usize, b02: usize, b10: usize, b11: usize, b12: usize, b20: usize, b21: usize, b22: usize,
+  weights: usize, groups: i32, tailLanes: i32, o: usize,
+): void {
+  gatherGroups(NR, NT, true, a00, a01, a02, a10, a11, a12, a20, a21, a22, b00, b01, b02, b10, b11, b12, b20, b21, b22, weights, 0, groups, 4, o);
+  if (tailLanes > 0) {
+    gatherGroups(NR, NT, false, a00, a01, a02, a10, a11, a12, a20, a21, a22, b00, b01, b02, b10, b11, b12, b20, b21, b22, weights, groups, groups + 1, tailLanes, o);
   }
 }
 
@@ -178,26 +126,27 @@ export function depthwise3x3BackwardInput(d: usize): void {
   const outWidth = load<i32>(d, DBI_OUT_WIDTH);
   const rowStart = load<i32>(d, DBI_ROW_START);
   const rowEnd = load<i32>(d, DBI_ROW_END);
+  if (rowStart >= rowEnd || inHeight <= 0) return;
+
+  if (sH == 1 && sW == 1 && padTop <= 2 * dH && padLeft <= 2 * dW) {
+    depthwise3x3Rows(gradOutput, weights, gradInput, outHeight, outWidth, channels, os, ps, 1, 1, dH, dW,
+      2 * dH - padTop, 2 * dW - padLeft, inWidth, rowStart, rowEnd, 0, -Infinity, Infinity);
+    return;
+  }
 
   const inRowBytes = (inWidth as usize) * ps;
   const outRowBytes = (outWidth as usize) * os;
-  const fullGroups = channels >> 2;
+  const groups = channels >> 2;
   const tailLanes = channels & 3;
-  const px = (sW as usize) * ps; // dX bytes between pixels of a phase
-  // Taps of a phase: kernel columns kxFirst, kxFirst + kstepX, … at dY columns m, m − qX, …
+  // The kernel columns reaching a column come in steps of kstepX, at dY columns qX apart; rows likewise.
   const gW = gcd(sW, dW);
   const kstepX = sW / gW;
   const qX = dW / gW;
-  const tq = (qX as usize) * os;
-  const roll = qX == 1;
-  const gH = gcd(sH, dH);
-  const kstepY = sH / gH;
-  const qY = dH / gH;
-  if (inHeight <= 0) return;
+  const kstepY = sH / gcd(sH, dH);
 
   for (let iy = rowStart; iy < rowEnd; iy++) {
     const outRow = gradInput + (iy as usize) * inRowBytes;
-    // Kernel rows reaching this input row: ky ≡ first (steps of kstepY), dY row oy = (iy + padTop − ky·dH) / sH.
+    // Kernel rows reaching this input row, with their dY rows oy = (iy + padTop − ky·dH) / sH inside dY.
     const v = iy + padTop;
     let kyFirst = 0;
     while (kyFirst < 3 && mod(v - kyFirst * dH, sH) != 0) kyFirst++;
@@ -205,83 +154,74 @@ export function depthwise3x3BackwardInput(d: usize): void {
     let y0: usize = 0;
     let y1: usize = 0;
     let y2: usize = 0;
-    let w0: usize = 0;
-    let w1: usize = 0;
-    let w2: usize = 0;
+    let r0: usize = 0;
+    let r1: usize = 0;
+    let r2: usize = 0;
     for (let ky = kyFirst; ky < 3; ky += kstepY) {
       const oy = (v - ky * dH) / sH; // exact
       if (oy < 0 || oy >= outHeight) continue;
       const yr = gradOutput + (oy as usize) * outRowBytes;
-      const wr = (16 + ky * 48) as usize;
+      const wr = (16 + (2 - ky) * 48) as usize; // the rotated pack's kernel row ky
       if (nr == 0) {
         y0 = yr;
-        w0 = wr;
+        r0 = wr;
       } else if (nr == 1) {
         y1 = yr;
-        w1 = wr;
+        r1 = wr;
       } else {
         y2 = yr;
-        w2 = wr;
+        r2 = wr;
       }
       nr++;
     }
-    if (nr == 0) {
-      for (let ix = 0; ix < inWidth; ix++) zeroPixel(outRow + (ix as usize) * ps, channels);
-      continue;
-    }
 
-    for (let phase = 0; phase < min32(sW, inWidth); phase++) {
-      const u0 = phase + padLeft;
+    for (let ix = 0; ix < inWidth; ix++) {
+      const o = outRow + (ix as usize) * ps;
+      // Kernel columns reaching ix: kxFirst + t·kstepX (t < ntAll) at dY columns m − t·qX.
+      const u = ix + padLeft;
       let kxFirst = 0;
-      while (kxFirst < 3 && mod(u0 - kxFirst * dW, sW) != 0) kxFirst++;
-      const jCount = (inWidth - phase + sW - 1) / sW;
-      const oPhase = outRow + (phase as usize) * ps;
-      if (kxFirst >= 3) {
-        for (let j = 0; j < jCount; j++) zeroPixel(oPhase + (j as usize) * px, channels);
+      while (kxFirst < 3 && mod(u - kxFirst * dW, sW) != 0) kxFirst++;
+      if (nr == 0 || kxFirst >= 3) {
+        zeroPixel(o, channels);
         continue;
       }
-      const nt = 1 + (2 - kxFirst) / kstepX;
-      const m0 = (u0 - kxFirst * dW) / sW; // exact: dY column of tap 0 for j = 0
-      const span = (nt - 1) * qX; // tap nt − 1 is span columns left of tap 0
-      const jL = min32(max32(0, span - m0), jCount);
-      const jR = max32(jL, min32(jCount, outWidth - m0));
-
-      // Interior pixels, full groups: column tiles, every group in a tile, one pass per kernel row.
-      if (fullGroups > 0 && jL < jR) {
-        const perPixel = (nr as usize) * os + ps;
-        const tile = max32(TILE_MIN, <i32>(L1_TILE_BYTES / perPixel));
-        for (let j0 = jL; j0 < jR; j0 += tile) {
-          const count = min32(tile, jR - j0);
-          const left = ((m0 + j0 - span) as usize) * os; // leftmost dY column of the tile's first pixel
-          let o = oPhase + (j0 as usize) * px;
-          let wg = weights;
-          let cb: usize = 0;
-          for (let g = 0; g < fullGroups; g++) {
-            for (let r = 0; r < nr; r++) {
-              const yr = (r == 0 ? y0 : r == 1 ? y1 : y2) + left + cb;
-              const wr = wg + (r == 0 ? w0 : r == 1 ? w1 : w2);
-              // Taps in order of increasing dY column: kernel column kxFirst + (nt − 1 − t')·kstepX.
-              const k0 = v128.load(wr + (((kxFirst + (nt - 1) * kstepX) << 4) as usize));
-              const k1 = nt >= 2 ? v128.load(wr + (((kxFirst + (nt - 2) * kstepX) << 4) as usize)) : k0;
-              const k2 = nt >= 3 ? v128.load(wr + ((kxFirst << 4) as usize)) : k0;
-              rowPassN(nt, r == 0, roll, yr, tq, o, px, os, count, k0, k1, k2);
-            }
-            wg += GROUP_BYTES;
-            o += 16;
-            cb += 16;
-          }
-        }
+      const ntAll = 1 + (2 - kxFirst) / kstepX;
+      const m = (u - kxFirst * dW) / sW; // exact
+      // Taps whose dY column is inside [0, outWidth): 0 ≤ m − t·qX < outWidth.
+      const tLo = max32(0, floorDiv(m - outWidth + qX, qX));
+      const tHi = min32(ntAll - 1, floorDiv(m, qX));
+      if (tLo > tHi) {
+        zeroPixel(o, channels);
+        continue;
       }
-
-      // Border pixels (all groups) and the partial last group of interior pixels.
-      for (let j = 0; j < jCount; j++) {
-        const interior = j >= jL && j < jR;
-        if (interior && tailLanes == 0) {
-          j = jR - 1;
-          continue;
-        }
-        gatherPixel(y0, y1, y2, w0, w1, w2, nr, m0 + j, nt, qX, kxFirst, kstepX, outWidth, os, weights,
-          interior ? fullGroups : 0, fullGroups, tailLanes, oPhase + (j as usize) * px);
+      const nt = tHi - tLo + 1;
+      const d0 = ((m - tLo * qX) as usize) * os;
+      const d1 = ((m - (tLo + 1) * qX) as usize) * os;
+      const d2 = ((m - (tLo + 2) * qX) as usize) * os;
+      const k0 = ((2 - kxFirst - tLo * kstepX) << 4) as usize; // the rotated pack's kernel column
+      const k1 = ((2 - kxFirst - (tLo + 1) * kstepX) << 4) as usize;
+      const k2 = ((2 - kxFirst - (tLo + 2) * kstepX) << 4) as usize;
+      const a00 = y0 + d0;
+      const a01 = y0 + d1;
+      const a02 = y0 + d2;
+      const a10 = y1 + d0;
+      const a11 = y1 + d1;
+      const a12 = y1 + d2;
+      const a20 = y2 + d0;
+      const a21 = y2 + d1;
+      const a22 = y2 + d2;
+      if (nr == 1) {
+        if (nt == 1) gatherPixel(1, 1, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, groups, tailLanes, o);
+        else if (nt == 2) gatherPixel(1, 2, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, groups, tailLanes, o);
+        else gatherPixel(1, 3, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, groups, tailLanes, o);
+      } else if (nr == 2) {
+        if (nt == 1) gatherPixel(2, 1, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, groups, tailLanes, o);
+        else if (nt == 2) gatherPixel(2, 2, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, groups, tailLanes, o);
+        else gatherPixel(2, 3, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, groups, tailLanes, o);
+      } else {
+        if (nt == 1) gatherPixel(3, 1, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, groups, tailLanes, o);
+        else if (nt == 2) gatherPixel(3, 2, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, groups, tailLanes, o);
+        else gatherPixel(3, 3, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, groups, tailLanes, o);
       }
     }
   }

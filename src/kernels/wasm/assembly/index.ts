@@ -8,7 +8,7 @@ export { depthwise3x3 } from './depthwise3x3';
 export { conv2dDirect } from './conv2dDirect';
 export { globalAvgPool } from './globalAvgPool';
 export {
-  conv2dChannelAlign, descriptorBytes, layoutOffset, pointwisePackedChannels, pointwisePanelWidth,
+  conv2dChannelAlign, descriptorBytes, layoutOffset, pointwisePackedChannels, pointwisePanelWidth, trainingScratchFloats,
 } from './layout';
 
 /** 1 when this binary was compiled with relaxed SIMD (fused multiply-add), 0 for plain SIMD. */

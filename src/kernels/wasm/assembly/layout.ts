@@ -14,6 +14,13 @@ export const PW_NR: i32 = 16;
   if (rem == 0) return channels;
   return channels - rem + (rem <= 8 ? 8 : 16);
 }
+/**
+ * Floats of the thread-private scratch of channelStats, bnBackwardReduce and bnBackwardApply: four
+ * planes of the channel count rounded up to a multiple of 4.
+ */
+@inline export function statsScratchFloats(channels: i32): i32 {
+  return ((channels + 3) & ~3) << 2;
+}
 /** conv2dDirect pads its output channels (weights and bias) to a multiple of this. */
 export const CONV_COUT_ALIGN: i32 = 8;
 
@@ -190,14 +197,15 @@ export const CS_INPUT: usize = 0;
 export const CS_SHIFT: usize = 4;
 export const CS_SUM: usize = 8;
 export const CS_SUM_SQUARES: usize = 12;
-export const CS_PIXEL_START: usize = 16;
-export const CS_PIXEL_END: usize = 20;
-export const CS_CHANNELS: usize = 24;
-export const CS_STRIDE: usize = 28;
-export const CS_CHANNEL_START: usize = 32;
-export const CS_CHANNEL_END: usize = 36;
-export const CS_ACCUMULATE: usize = 40;
-export const CS_BYTES: i32 = 44;
+export const CS_SCRATCH: usize = 16;
+export const CS_PIXEL_START: usize = 20;
+export const CS_PIXEL_END: usize = 24;
+export const CS_CHANNELS: usize = 28;
+export const CS_STRIDE: usize = 32;
+export const CS_CHANNEL_START: usize = 36;
+export const CS_CHANNEL_END: usize = 40;
+export const CS_ACCUMULATE: usize = 44;
+export const CS_BYTES: i32 = 48;
 
 // scaleShiftClamp
 export const SSC_INPUT: usize = 0;
@@ -220,16 +228,17 @@ export const BBR_MEAN: usize = 12;
 export const BBR_INV_STD: usize = 16;
 export const BBR_SUM_DZ: usize = 20;
 export const BBR_SUM_DZ_XHAT: usize = 24;
-export const BBR_PIXEL_START: usize = 28;
-export const BBR_PIXEL_END: usize = 32;
-export const BBR_CHANNELS: usize = 36;
-export const BBR_STRIDE: usize = 40;
-export const BBR_CHANNEL_START: usize = 44;
-export const BBR_CHANNEL_END: usize = 48;
-export const BBR_ACCUMULATE: usize = 52;
-export const BBR_CLAMP_MIN: usize = 56;
-export const BBR_CLAMP_MAX: usize = 60;
-export const BBR_BYTES: i32 = 64;
+export const BBR_SCRATCH: usize = 28;
+export const BBR_PIXEL_START: usize = 32;
+export const BBR_PIXEL_END: usize = 36;
+export const BBR_CHANNELS: usize = 40;
+export const BBR_STRIDE: usize = 44;
+export const BBR_CHANNEL_START: usize = 48;
+export const BBR_CHANNEL_END: usize = 52;
+export const BBR_ACCUMULATE: usize = 56;
+export const BBR_CLAMP_MIN: usize = 60;
+export const BBR_CLAMP_MAX: usize = 64;
+export const BBR_BYTES: i32 = 68;
 
 // bnBackwardApply
 export const BBA_INPUT: usize = 0;
@@ -241,14 +250,15 @@ export const BBA_INV_STD: usize = 20;
 export const BBA_GAMMA: usize = 24;
 export const BBA_SUM_DZ: usize = 28;
 export const BBA_SUM_DZ_XHAT: usize = 32;
-export const BBA_COUNT: usize = 36;
-export const BBA_PIXEL_START: usize = 40;
-export const BBA_PIXEL_END: usize = 44;
-export const BBA_CHANNELS: usize = 48;
-export const BBA_STRIDE: usize = 52;
-export const BBA_CLAMP_MIN: usize = 56;
-export const BBA_CLAMP_MAX: usize = 60;
-export const BBA_BYTES: i32 = 64;
+export const BBA_SCRATCH: usize = 36;
+export const BBA_COUNT: usize = 40;
+export const BBA_PIXEL_START: usize = 44;
+export const BBA_PIXEL_END: usize = 48;
+export const BBA_CHANNELS: usize = 52;
+export const BBA_STRIDE: usize = 56;
+export const BBA_CLAMP_MIN: usize = 60;
+export const BBA_CLAMP_MAX: usize = 64;
+export const BBA_BYTES: i32 = 68;
 
 // addInPlace
 export const AIP_TARGET: usize = 0;
@@ -463,13 +473,14 @@ export function layoutOffset(kernel: i32, field: i32): i32 {
       case 1: return <i32>CS_SHIFT;
       case 2: return <i32>CS_SUM;
       case 3: return <i32>CS_SUM_SQUARES;
-      case 4: return <i32>CS_PIXEL_START;
-      case 5: return <i32>CS_PIXEL_END;
-      case 6: return <i32>CS_CHANNELS;
-      case 7: return <i32>CS_STRIDE;
-      case 8: return <i32>CS_CHANNEL_START;
-      case 9: return <i32>CS_CHANNEL_END;
-      case 10: return <i32>CS_ACCUMULATE;
+      case 4: return <i32>CS_SCRATCH;
+      case 5: return <i32>CS_PIXEL_START;
+      case 6: return <i32>CS_PIXEL_END;
+      case 7: return <i32>CS_CHANNELS;
+      case 8: return <i32>CS_STRIDE;
+      case 9: return <i32>CS_CHANNEL_START;
+      case 10: return <i32>CS_CHANNEL_END;
+      case 11: return <i32>CS_ACCUMULATE;
     }
     return -1;
   }
@@ -497,15 +508,16 @@ export function layoutOffset(kernel: i32, field: i32): i32 {
       case 4: return <i32>BBR_INV_STD;
       case 5: return <i32>BBR_SUM_DZ;
       case 6: return <i32>BBR_SUM_DZ_XHAT;
-      case 7: return <i32>BBR_PIXEL_START;
-      case 8: return <i32>BBR_PIXEL_END;
-      case 9: return <i32>BBR_CHANNELS;
-      case 10: return <i32>BBR_STRIDE;
-      case 11: return <i32>BBR_CHANNEL_START;
-      case 12: return <i32>BBR_CHANNEL_END;
-      case 13: return <i32>BBR_ACCUMULATE;
-      case 14: return <i32>BBR_CLAMP_MIN | F32;
-      case 15: return <i32>BBR_CLAMP_MAX | F32;
+      case 7: return <i32>BBR_SCRATCH;
+      case 8: return <i32>BBR_PIXEL_START;
+      case 9: return <i32>BBR_PIXEL_END;
+      case 10: return <i32>BBR_CHANNELS;
+      case 11: return <i32>BBR_STRIDE;
+      case 12: return <i32>BBR_CHANNEL_START;
+      case 13: return <i32>BBR_CHANNEL_END;
+      case 14: return <i32>BBR_ACCUMULATE;
+      case 15: return <i32>BBR_CLAMP_MIN | F32;
+      case 16: return <i32>BBR_CLAMP_MAX | F32;
     }
     return -1;
   }
@@ -520,13 +532,14 @@ export function layoutOffset(kernel: i32, field: i32): i32 {
       case 6: return <i32>BBA_GAMMA;
       case 7: return <i32>BBA_SUM_DZ;
       case 8: return <i32>BBA_SUM_DZ_XHAT;
-      case 9: return <i32>BBA_COUNT;
-      case 10: return <i32>BBA_PIXEL_START;
-      case 11: return <i32>BBA_PIXEL_END;
-      case 12: return <i32>BBA_CHANNELS;
-      case 13: return <i32>BBA_STRIDE;
-      case 14: return <i32>BBA_CLAMP_MIN | F32;
-      case 15: return <i32>BBA_CLAMP_MAX | F32;
+      case 9: return <i32>BBA_SCRATCH;
+      case 10: return <i32>BBA_COUNT;
+      case 11: return <i32>BBA_PIXEL_START;
+      case 12: return <i32>BBA_PIXEL_END;
+      case 13: return <i32>BBA_CHANNELS;
+      case 14: return <i32>BBA_STRIDE;
+      case 15: return <i32>BBA_CLAMP_MIN | F32;
+      case 16: return <i32>BBA_CLAMP_MAX | F32;
     }
     return -1;
   }
@@ -583,6 +596,11 @@ export function pointwisePanelWidth(): i32 {
 /** pointwisePaddedChannels as compiled in (the TS packer must agree). */
 export function pointwisePackedChannels(channels: i32): i32 {
   return pointwisePaddedChannels(channels);
+}
+
+/** statsScratchFloats as compiled in (the TS helper must agree). */
+export function trainingScratchFloats(channels: i32): i32 {
+  return statsScratchFloats(channels);
 }
 
 /** The conv2dDirect output channel alignment the kernels were compiled with (the TS packer must agree). */

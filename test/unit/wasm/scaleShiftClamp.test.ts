@@ -1,0 +1,126 @@
+/**
+ * The scaleShiftClamp WebAssembly kernel (plain and relaxed SIMD): against clamp(x·scale + shift)
+ * computed in float64 on randomized pixel and channel counts, strides, pixel sub-ranges, each clamp,
+ * in place; and, with channelStats and batchNormFromSums, the whole training-mode batch norm forward
+ * against the reference batchNormTraining + activation.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { activation, batchNormTraining } from '../../../src/kernels/ref/index.js';
+import { batchNormFromSums, CHANNEL_STATS_DESC_BYTES, trainingScratchFloats, writeChannelStatsDesc } from '../../../src/kernels/wasm/channelStats.js';
+import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
+import { SCALE_SHIFT_CLAMP_DESC_BYTES, writeScaleShiftClampDesc } from '../../../src/kernels/wasm/scaleShiftClamp.js';
+import { CLAMPS, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, stridedData, VARIANTS, type Clamp } from './support.js';
+
+interface ApplyCase {
+  readonly pixels: number;
+  readonly channels: number;
+  readonly stride: number;
+  readonly clamp: Clamp;
+  readonly inPlace: boolean;
+  readonly pixelChunks: ReadonlyArray<readonly [number, number]>;
+}
+
+function runCase(variant: KernelVariant, c: ApplyCase, seed: number): void {
+  const rng = new Random(seed);
+  const k = kernels(variant);
+  const arena = freshArena(k);
+  const { pixels: P, channels: C } = c;
+  const label = `${variant} P=${P} C=${C} stride ${c.stride} ${c.clamp.name}${c.inPlace ? ' in place' : ''} pixels ${JSON.stringify(c.pixelChunks)}`;
+  const input = rng.array(P * C, 4);
+  const scale = rng.array(C, 2);
+  const shift = rng.array(C, 3);
+  const xPtr = guarded(arena, P * c.stride, stridedData(input, P, C, c.stride));
+  const outPtr = c.inPlace ? xPtr : guarded(arena, P * c.stride);
+  const scalePtr = guarded(arena, C, scale);
+  const shiftPtr = guarded(arena, C, shift);
+  const calls = c.pixelChunks.map(([p0, p1]) => {
+    const at = arena.allocBytes(SCALE_SHIFT_CLAMP_DESC_BYTES);
+    writeScaleShiftClampDesc(arena.view(), at, {
+      input: xPtr, output: outPtr, scale: scalePtr, shift: shiftPtr, pixelStart: p0, pixelEnd: p1, channels: C, stride: c.stride,
+      clampMin: c.clamp.min, clampMax: c.clamp.max,
+    });
+    return { at, p0, p1 };
+  });
+  arena.alloc(16);
+  const check = new MemoryCheck(arena);
+  for (const { at, p0, p1 } of calls) {
+    k.exports.scaleShiftClamp(at);
+    for (let p = p0; p < p1; p++) {
+      for (let ch = 0; ch < C; ch++) {
+        const v = Math.min(Math.max(input[p * C + ch]! * scale[ch]! + shift[ch]!, c.clamp.min), c.clamp.max);
+        check.expect(outPtr + (p * c.stride + ch) * 4, v);
+      }
+    }
+    if (p1 > p0) check.verify(`${label}, after pixels [${p0}, ${p1})`);
+  }
+}
+
+for (const variant of VARIANTS) {
+  test(`scaleShiftClamp (${variant}) matches clamp(x·scale + shift) on randomized shapes, sub-ranges, clamps, in place`, () => {
+    const rng = new Random(variant === 'simd' ? 131 : 132);
+    for (let trial = 0; trial < 150; trial++) {
+      const pixels = rng.int(1, 8) === 1 ? rng.int(1, 4) : rng.int(1, 200);
+      const channels = rng.int(1, 6) === 1 ? rng.int(38, 100) : rng.int(1, 37);
+      runCase(variant, {
+        pixels, channels, stride: channels + (rng.int(0, 1) === 0 ? 0 : rng.int(1, 5)), clamp: rng.pick(CLAMPS), inPlace: rng.int(0, 1) === 0,
+        pixelChunks: randomChunks(rng, pixels, 4),
+      }, 13000 + trial);
+    }
+  });
+
+  test(`channelStats + batchNormFromSums + scaleShiftClamp (${variant}) = the reference batchNormTraining + activation`, () => {
+    const k = kernels(variant);
+    const rng = new Random(variant === 'simd' ? 133 : 134);
+    for (const [P, C, fn] of [[64 * 7 * 7, 24, 'relu6'], [3000, 13, 'relu'], [2, 5, 'linear'], [4 * 28 * 28, 48, 'relu6']] as const) {
+      const arena = freshArena(k);
+      const means = rng.array(C, 2);
+      const input = rng.array(P * C, 3).map((v, i) => v + means[i % C]!);
+      const gamma = rng.array(C, 0.5).map((v) => v + 1);
+      const beta = rng.array(C);
+      const normalized = new Float32Array(P * C);
+      batchNormTraining(input, normalized, { gamma, beta, epsilon: 1e-3 }, { mean: new Float32Array(C), invStd: new Float32Array(C) }, { count: P, channels: C });
+      const expected = new Float32Array(P * C);
+      activation(normalized, expected, fn, P * C);
+
+      const xPtr = arena.put(input);
+      const sumsPtr = arena.alloc(4 * C);
+      const paramsPtr = arena.alloc(2 * C);
+      const statsAt = arena.allocBytes(CHANNEL_STATS_DESC_BYTES);
+      writeChannelStatsDesc(arena.view(), statsAt, {
+        input: xPtr, shift: 0, sum: sumsPtr, sumSquares: sumsPtr + 8 * C, scratch: arena.alloc(trainingScratchFloats(C)), pixelStart: 0, pixelEnd: P, channels: C, stride: C, channelStart: 0, channelEnd: C, accumulate: false,
+      });
+      k.exports.channelStats(statsAt);
+      const scale = new Float32Array(C);
+      const shift = new Float32Array(C);
+      batchNormFromSums(new Float64Array(k.memory.buffer, sumsPtr, C).slice(), new Float64Array(k.memory.buffer, sumsPtr + 8 * C, C).slice(), null, P, gamma, beta, 1e-3,
+        { mean: new Float32Array(C), invStd: new Float32Array(C), scale, shift });
+      arena.f32(paramsPtr, C).set(scale);
+      arena.f32(paramsPtr + 4 * C, C).set(shift);
+      const at = arena.allocBytes(SCALE_SHIFT_CLAMP_DESC_BYTES);
+      const [lo, hi] = fn === 'relu6' ? [0, 6] : fn === 'relu' ? [0, Infinity] : [-Infinity, Infinity];
+      writeScaleShiftClampDesc(arena.view(), at, {
+        input: xPtr, output: xPtr, scale: paramsPtr, shift: paramsPtr + 4 * C, pixelStart: 0, pixelEnd: P, channels: C, stride: C, clampMin: lo, clampMax: hi,
+      });
+      k.exports.scaleShiftClamp(at);
+      const got = arena.f32(xPtr, P * C);
+      let worst = 0;
+      for (let i = 0; i < P * C; i++) worst = Math.max(worst, Math.abs(got[i]! - expected[i]!) / Math.max(1, Math.abs(expected[i]!)));
+      assert.ok(worst <= 1e-4, `${variant} P=${P} C=${C} ${fn}: relative diff ${worst}`);
+    }
+  });
+}
+
+test('writeScaleShiftClampDesc refuses bad descriptors', () => {
+  const view = new DataView(new ArrayBuffer(128));
+  const good = { input: 16, output: 16, scale: 32, shift: 48, pixelStart: 0, pixelEnd: 10, channels: 4, stride: 4, clampMin: 0, clampMax: 6 };
+  writeScaleShiftClampDesc(view, 0, good);
+  assert.equal(view.getFloat32(36, true), 6);
+  for (const [patch, pattern] of [
+    [{ clampMin: 7 }, /clampMin ≤ clampMax/],
+    [{ pixelEnd: -1 }, /pixelEnd = -1/],
+    [{ stride: 3 }, /stride = 3, expected ≥ channels/],
+  ] as const) {
+    assert.throws(() => writeScaleShiftClampDesc(view, 0, { ...good, ...patch }), pattern);
+  }
+});
