@@ -258,6 +258,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         steps++;
         const seconds = (performance.now() - start) / 1000;
         bar?.update(batchIndex + 1, { loss: (lossSum / seen).toFixed(3), acc: ((100 * correct) / seen).toFixed(1), ips: (seen / seconds).toFixed(0) });
+        if (!bar && (batchIndex + 1) % 100 === 0) {
+          log(`epoch ${epoch + 1} batch ${batchIndex + 1}/${loader.batchesPerEpoch}: loss ${(lossSum / seen).toFixed(4)} acc ${((100 * correct) / seen).toFixed(2)}% ${(seen / seconds).toFixed(0)} img/s`);
+        }
         if (interrupted || (o.maxSteps !== undefined && steps >= o.maxSteps)) {
           batchIndex++;
           break;

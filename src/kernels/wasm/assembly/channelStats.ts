@@ -10,7 +10,8 @@
 // Order: pixel by pixel, two pixels per step, every channel of the range per pixel, so each tensor is
 // read as one sequential stream (a channel-group-outer order over blocks of pixels reads it with a
 // stride of one pixel and streams 2–4× slower once the tensor is not in L2). The float32 block sums
-// live in the caller's thread-private scratch (L1-resident), not in registers.
+// live in the caller's thread-private scratch (L1-resident), not in registers, except for ranges of
+// 4, 8, 12 or 16 channels, whose sums fit in registers.
 import { loadN, madd, min32 } from './common';
 import {
   CS_ACCUMULATE, CS_CHANNEL_END, CS_CHANNEL_START, CS_INPUT, CS_PIXEL_END, CS_PIXEL_START, CS_SCRATCH, CS_SHIFT,
@@ -60,6 +61,78 @@ const BLOCK: i32 = 64;
     v128.store(s + o, ss);
     v128.store(q + o, qq);
   }
+}
+
+/**
+ * NV (1…4) whole vectors of channels, all sums in registers (a range of at most 16 channels: the
+ * scratch round trip would cost more than the data's own loads).
+ */
+@inline function statsInRegisters(
+  NV: i32, SHIFT: bool, input: usize, shift: usize, sum: usize, sumSquares: usize, pixelStart: i32, pixelEnd: i32, ps: usize, cStart: i32,
+): void {
+  const cb = (cStart as usize) << 2;
+  const zero = f32x4.splat(0);
+  const k0 = SHIFT ? v128.load(shift + cb) : zero;
+  const k1 = SHIFT && NV >= 2 ? v128.load(shift + cb, 16) : zero;
+  const k2 = SHIFT && NV >= 3 ? v128.load(shift + cb, 32) : zero;
+  const k3 = SHIFT && NV >= 4 ? v128.load(shift + cb, 48) : zero;
+  for (let p0 = pixelStart; p0 < pixelEnd; p0 += BLOCK) {
+    const n = min32(BLOCK, pixelEnd - p0);
+    let s0 = zero;
+    let s1 = zero;
+    let s2 = zero;
+    let s3 = zero;
+    let q0 = zero;
+    let q1 = zero;
+    let q2 = zero;
+    let q3 = zero;
+    let p = input + (p0 as usize) * ps + cb;
+    for (let i = n; i > 0; i--) {
+      const v0 = f32x4.sub(v128.load(p), k0);
+      s0 = f32x4.add(s0, v0);
+      q0 = madd(v0, v0, q0);
+      if (NV >= 2) {
+        const v1 = f32x4.sub(v128.load(p, 16), k1);
+        s1 = f32x4.add(s1, v1);
+        q1 = madd(v1, v1, q1);
+      }
+      if (NV >= 3) {
+        const v2 = f32x4.sub(v128.load(p, 32), k2);
+        s2 = f32x4.add(s2, v2);
+        q2 = madd(v2, v2, q2);
+      }
+      if (NV >= 4) {
+        const v3 = f32x4.sub(v128.load(p, 48), k3);
+        s3 = f32x4.add(s3, v3);
+        q3 = madd(v3, v3, q3);
+      }
+      p += ps;
+    }
+    const at = (cStart as usize) << 3;
+    addF64(sum + at, promoteLow(s0), promoteHigh(s0), 4);
+    addF64(sumSquares + at, promoteLow(q0), promoteHigh(q0), 4);
+    if (NV >= 2) {
+      addF64(sum + at + 32, promoteLow(s1), promoteHigh(s1), 4);
+      addF64(sumSquares + at + 32, promoteLow(q1), promoteHigh(q1), 4);
+    }
+    if (NV >= 3) {
+      addF64(sum + at + 64, promoteLow(s2), promoteHigh(s2), 4);
+      addF64(sumSquares + at + 64, promoteLow(q2), promoteHigh(q2), 4);
+    }
+    if (NV >= 4) {
+      addF64(sum + at + 96, promoteLow(s3), promoteHigh(s3), 4);
+      addF64(sumSquares + at + 96, promoteLow(q3), promoteHigh(q3), 4);
+    }
+  }
+}
+
+@inline function statsSmall(
+  SHIFT: bool, nv: i32, input: usize, shift: usize, sum: usize, sumSquares: usize, pixelStart: i32, pixelEnd: i32, ps: usize, cStart: i32,
+): void {
+  if (nv == 1) statsInRegisters(1, SHIFT, input, shift, sum, sumSquares, pixelStart, pixelEnd, ps, cStart);
+  else if (nv == 2) statsInRegisters(2, SHIFT, input, shift, sum, sumSquares, pixelStart, pixelEnd, ps, cStart);
+  else if (nv == 3) statsInRegisters(3, SHIFT, input, shift, sum, sumSquares, pixelStart, pixelEnd, ps, cStart);
+  else statsInRegisters(4, SHIFT, input, shift, sum, sumSquares, pixelStart, pixelEnd, ps, cStart);
 }
 
 @inline function stats(
@@ -117,6 +190,12 @@ export function channelStats(d: usize): void {
     zeroF64(sumSquares, cStart, cEnd);
   }
   if (cStart >= cEnd) return;
+  const range = cEnd - cStart;
+  if (range <= 16 && (range & 3) == 0) {
+    if (shift != 0) statsSmall(true, range >> 2, input, shift, sum, sumSquares, pixelStart, pixelEnd, ps, cStart);
+    else statsSmall(false, range >> 2, input, shift, sum, sumSquares, pixelStart, pixelEnd, ps, cStart);
+    return;
+  }
   if (shift != 0) stats(true, input, shift, sum, sumSquares, scratch, pixelStart, pixelEnd, ps, cStart, cEnd);
   else stats(false, input, shift, sum, sumSquares, scratch, pixelStart, pixelEnd, ps, cStart, cEnd);
 }

@@ -18,6 +18,12 @@
 // average): their dY and weight addresses are computed once per pixel, and the loop over channel
 // groups is specialized on (nr, nt), two loads and one multiply-add per pair, live lanes only for
 // the last partial group. Pixels no tap reaches get 0.
+//
+// Stride 2 with dilation 1 along the width (every stride-2 layer of MobileNet) is regular enough for
+// a faster path: input pixels pair up (u = ix + padLeft even: taps 0 and 2 at dY columns m and m − 1;
+// the odd pixel after it: tap 1 at column m), so the interior pairs of a row run group by group with
+// the row's taps in registers and dY column m − 1 kept from the previous pair: per pair and kernel
+// row one dY load, three multiply-adds, two stores. The pixels around them use the per-pixel path.
 import { floorDiv, loadN, madd, max32, min32, storeN } from './common';
 import { depthwise3x3Rows } from './depthwise3x3';
 import {
@@ -82,16 +88,60 @@ const GROUP_BYTES: usize = 160;
   }
 }
 
-/** gatherGroups for the full groups and then the partial one, with NR and NT as compile-time constants. */
+/** gatherGroups for the full groups from g0 and then the partial one, with NR and NT as compile-time constants. */
 @inline function gatherPixel(
   NR: i32, NT: i32,
   a00: usize, a01: usize, a02: usize, a10: usize, a11: usize, a12: usize, a20: usize, a21: usize, a22: usize,
   b00: usize, b01: usize, b02: usize, b10: usize, b11: usize, b12: usize, b20: usize, b21: usize, b22: usize,
-  weights: usize, groups: i32, tailLanes: i32, o: usize,
+  weights: usize, g0: i32, groups: i32, tailLanes: i32, o: usize,
 ): void {
-  gatherGroups(NR, NT, true, a00, a01, a02, a10, a11, a12, a20, a21, a22, b00, b01, b02, b10, b11, b12, b20, b21, b22, weights, 0, groups, 4, o);
+  gatherGroups(NR, NT, true, a00, a01, a02, a10, a11, a12, a20, a21, a22, b00, b01, b02, b10, b11, b12, b20, b21, b22, weights, g0, groups, 4, o);
   if (tailLanes > 0) {
     gatherGroups(NR, NT, false, a00, a01, a02, a10, a11, a12, a20, a21, a22, b00, b01, b02, b10, b11, b12, b20, b21, b22, weights, groups, groups + 1, tailLanes, o);
+  }
+}
+
+/**
+ * Interior pixel pairs of one input row for one full group, stride 2 and dilation 1 along the width:
+ * NR dY rows at y0…y2 (pointing at dY column m − 1 of the first pair, the group's channels), taps
+ * (kx = 0, 1, 2) of each kernel row in w00…w22, dX of the first pair's even pixel at o.
+ */
+@inline function pairsStride2(
+  NR: i32, y0: usize, y1: usize, y2: usize,
+  w00: v128, w01: v128, w02: v128, w10: v128, w11: v128, w12: v128, w20: v128, w21: v128, w22: v128,
+  o: usize, ps: usize, os: usize, count: i32,
+): void {
+  let p0 = v128.load(y0); // dY column m − 1
+  let p1 = NR >= 2 ? v128.load(y1) : p0;
+  let p2 = NR >= 3 ? v128.load(y2) : p0;
+  let s0 = y0 + os;
+  let s1 = y1 + os;
+  let s2 = y2 + os;
+  let q = o;
+  const ps2 = ps << 1;
+  for (let n = count; n > 0; n--) {
+    const c0 = v128.load(s0); // dY column m
+    let even = madd(p0, w02, f32x4.mul(c0, w00));
+    let odd = f32x4.mul(c0, w01);
+    p0 = c0;
+    s0 += os;
+    if (NR >= 2) {
+      const c1 = v128.load(s1);
+      even = madd(c1, w10, madd(p1, w12, even));
+      odd = madd(c1, w11, odd);
+      p1 = c1;
+      s1 += os;
+    }
+    if (NR >= 3) {
+      const c2 = v128.load(s2);
+      even = madd(c2, w20, madd(p2, w22, even));
+      odd = madd(c2, w21, odd);
+      p2 = c2;
+      s2 += os;
+    }
+    v128.store(q, even);
+    v128.store(q + ps, odd);
+    q += ps2;
   }
 }
 
@@ -175,14 +225,60 @@ export function depthwise3x3BackwardInput(d: usize): void {
       nr++;
     }
 
+    // Stride 2, dilation 1 along the width: the interior pairs (even pixel ix = ix0 + 2k with dY
+    // columns m − 1 and m inside dY, m = m0 + k, and its odd neighbour) go group by group.
+    let pairStart = inWidth;
+    let pairEnd = inWidth;
+    if (sW == 2 && dW == 1 && nr > 0 && groups > 0) {
+      const ix0 = padLeft & 1; // the first pixel with u = ix + padLeft even
+      const m0 = (ix0 + padLeft) >> 1;
+      const kLo = max32(0, 1 - m0);
+      const kHi = min32(outWidth - 1 - m0, (inWidth - 2 - ix0) >> 1); // last pair: m < outWidth, odd pixel < inWidth
+      if (kLo <= kHi) {
+        pairStart = ix0 + 2 * kLo;
+        pairEnd = ix0 + 2 * kHi + 2;
+        const count = kHi - kLo + 1;
+        const col = ((m0 + kLo - 1) as usize) * os; // dY column m − 1 of the first pair
+        let o = outRow + (pairStart as usize) * ps;
+        let wg = weights;
+        let cb: usize = 0;
+        for (let g = 0; g < groups; g++) {
+          const w00 = v128.load(wg + r0 + 32); // the rotated pack: kernel column kx at 16·(2 − kx)
+          const w01 = v128.load(wg + r0 + 16);
+          const w02 = v128.load(wg + r0);
+          if (nr == 1) {
+            pairsStride2(1, y0 + col + cb, 0, 0, w00, w01, w02, w00, w00, w00, w00, w00, w00, o, ps, os, count);
+          } else {
+            const w10 = v128.load(wg + r1 + 32);
+            const w11 = v128.load(wg + r1 + 16);
+            const w12 = v128.load(wg + r1);
+            if (nr == 2) {
+              pairsStride2(2, y0 + col + cb, y1 + col + cb, 0, w00, w01, w02, w10, w11, w12, w00, w00, w00, o, ps, os, count);
+            } else {
+              pairsStride2(3, y0 + col + cb, y1 + col + cb, y2 + col + cb, w00, w01, w02, w10, w11, w12,
+                v128.load(wg + r2 + 32), v128.load(wg + r2 + 16), v128.load(wg + r2), o, ps, os, count);
+            }
+          }
+          wg += GROUP_BYTES;
+          cb += 16;
+          o += 16;
+        }
+      }
+    }
+
     for (let ix = 0; ix < inWidth; ix++) {
+      if (ix == pairStart && tailLanes == 0) {
+        ix = pairEnd - 1; // the pairs are done
+        continue;
+      }
+      const g0 = ix >= pairStart && ix < pairEnd ? groups : 0; // in the pairs only the partial group is left
       const o = outRow + (ix as usize) * ps;
       // Kernel columns reaching ix: kxFirst + t·kstepX (t < ntAll) at dY columns m − t·qX.
       const u = ix + padLeft;
       let kxFirst = 0;
       while (kxFirst < 3 && mod(u - kxFirst * dW, sW) != 0) kxFirst++;
       if (nr == 0 || kxFirst >= 3) {
-        zeroPixel(o, channels);
+        zeroPixel(o, channels); // (never inside the pairs: they have taps)
         continue;
       }
       const ntAll = 1 + (2 - kxFirst) / kstepX;
@@ -211,17 +307,17 @@ export function depthwise3x3BackwardInput(d: usize): void {
       const a21 = y2 + d1;
       const a22 = y2 + d2;
       if (nr == 1) {
-        if (nt == 1) gatherPixel(1, 1, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, groups, tailLanes, o);
-        else if (nt == 2) gatherPixel(1, 2, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, groups, tailLanes, o);
-        else gatherPixel(1, 3, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, groups, tailLanes, o);
+        if (nt == 1) gatherPixel(1, 1, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, g0, groups, tailLanes, o);
+        else if (nt == 2) gatherPixel(1, 2, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, g0, groups, tailLanes, o);
+        else gatherPixel(1, 3, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, g0, groups, tailLanes, o);
       } else if (nr == 2) {
-        if (nt == 1) gatherPixel(2, 1, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, groups, tailLanes, o);
-        else if (nt == 2) gatherPixel(2, 2, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, groups, tailLanes, o);
-        else gatherPixel(2, 3, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, groups, tailLanes, o);
+        if (nt == 1) gatherPixel(2, 1, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, g0, groups, tailLanes, o);
+        else if (nt == 2) gatherPixel(2, 2, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, g0, groups, tailLanes, o);
+        else gatherPixel(2, 3, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, g0, groups, tailLanes, o);
       } else {
-        if (nt == 1) gatherPixel(3, 1, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, groups, tailLanes, o);
-        else if (nt == 2) gatherPixel(3, 2, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, groups, tailLanes, o);
-        else gatherPixel(3, 3, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, groups, tailLanes, o);
+        if (nt == 1) gatherPixel(3, 1, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, g0, groups, tailLanes, o);
+        else if (nt == 2) gatherPixel(3, 2, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, g0, groups, tailLanes, o);
+        else gatherPixel(3, 3, a00, a01, a02, a10, a11, a12, a20, a21, a22, r0 + k0, r0 + k1, r0 + k2, r1 + k0, r1 + k1, r1 + k2, r2 + k0, r2 + k1, r2 + k2, weights, g0, groups, tailLanes, o);
       }
     }
   }

@@ -5,10 +5,11 @@
 //
 // Output rows go in bands of about BAND_PIXELS pixels. In a band, each kernel row ky makes one pass
 // per group of 4 channels over the band's rows where ky is inside the input, with the three taps of
-// that kernel row as accumulators (3 registers: no spills, whatever V8 schedules) that are added into
-// dW once per band. Interior columns (all three taps inside the input) run without checks; with
-// stride = dilation = 1 the input columns roll through registers (one input load per pixel instead
-// of three). The groups of a pass reuse the band's cache lines from L1.
+// that kernel row as accumulators (two sets of 3, for even and odd pixels, so that the multiply-add
+// chains overlap) that are added into dW once per band. Interior columns (all three taps inside the
+// input) run without checks; with stride 1 (2) and dilation 1 the input columns the neighbouring
+// windows share roll through registers (one (two) input loads per pixel instead of three). The
+// groups of a pass reuse the band's cache lines from L1.
 import { floorDiv, loadN, madd, max32, min32, storeN } from './common';
 import { biasRun, zeroRows } from './gradTiles';
 import {
@@ -29,20 +30,32 @@ const BAND_PIXELS: i32 = 192;
   else storeN(p, f32x4.add(loadN(p, lanes), v), lanes);
 }
 
+/** Interior loop variants: ROLL1 stride = dilation = 1, ROLL2 stride 2 and dilation 1, GENERIC otherwise. */
+const GENERIC: i32 = 0;
+const ROLL1: i32 = 1;
+const ROLL2: i32 = 2;
+
 /**
  * One kernel row's pass for one group of channels: dW[ky, 0…2, c…c+lanes) += Σ over output rows
  * [r0, r1) and every column. xRow0/yRow0: input row (r0, ky) and dY row r0 at the group's channels.
+ * Interior columns go two pixels per iteration into two sets of accumulators (each accumulator is a
+ * loop-carried chain of multiply-adds: one set would wait on their latency), sharing the input
+ * columns the two windows have in common (MODE ROLL1: two of three, ROLL2: one).
  */
 @inline function kernelRowPass(
-  FULL: bool, ROLL: bool, xRow0: usize, xRowStep: usize, yRow0: usize, yRowStep: usize, nrows: i32,
+  FULL: bool, MODE: i32, xRow0: usize, xRowStep: usize, yRow0: usize, yRowStep: usize, nrows: i32,
   xL: i32, xR: i32, outWidth: i32, inWidth: i32, sW: i32, dW: i32, padLeft: i32, ps: usize, os: usize,
   w: usize, cBytes: usize, lanes: i32,
 ): void {
   let a0 = f32x4.splat(0);
   let a1 = f32x4.splat(0);
   let a2 = f32x4.splat(0);
+  let b0 = f32x4.splat(0);
+  let b1 = f32x4.splat(0);
+  let b2 = f32x4.splat(0);
   const dx = (dW as usize) * ps;
   const px = (sW as usize) * ps;
+  const os2 = os << 1;
   let xRow = xRow0;
   let yRow = yRow0;
   for (let r = nrows; r > 0; r--) {
@@ -50,30 +63,79 @@ const BAND_PIXELS: i32 = 192;
     if (xL < xR) {
       let xp = xRow + ((xL * sW - padLeft) as usize) * ps;
       let yp = yRow + (xL as usize) * os;
-      if (ROLL) {
-        // stride = dilation = 1: pixel ox reads columns j, j + 1, j + 2; the next pixel j + 1, j + 2, j + 3.
+      let n = xR - xL;
+      if (MODE == ROLL1) {
+        // Pixel j reads columns j, j + 1, j + 2; pixel j + 1 reads j + 1, j + 2, j + 3.
         let c0 = ld(FULL, xp, lanes);
         let c1 = ld(FULL, xp + ps, lanes);
         xp += ps << 1;
-        for (let n = xR - xL; n > 0; n--) {
+        for (; n >= 2; n -= 2) {
           const g = ld(FULL, yp, lanes);
+          const h = ld(FULL, yp + os, lanes);
           const c2 = ld(FULL, xp, lanes);
+          const c3 = ld(FULL, xp + ps, lanes);
           a0 = madd(c0, g, a0);
           a1 = madd(c1, g, a1);
           a2 = madd(c2, g, a2);
-          c0 = c1;
-          c1 = c2;
-          xp += ps;
-          yp += os;
+          b0 = madd(c1, h, b0);
+          b1 = madd(c2, h, b1);
+          b2 = madd(c3, h, b2);
+          c0 = c2;
+          c1 = c3;
+          xp += ps << 1;
+          yp += os2;
+        }
+        if (n > 0) {
+          const g = ld(FULL, yp, lanes);
+          a0 = madd(c0, g, a0);
+          a1 = madd(c1, g, a1);
+          a2 = madd(ld(FULL, xp, lanes), g, a2);
+        }
+      } else if (MODE == ROLL2) {
+        // Pixel j reads columns 2j, 2j + 1, 2j + 2; pixel j + 1 reads 2j + 2, 2j + 3, 2j + 4.
+        let c0 = ld(FULL, xp, lanes);
+        for (; n >= 2; n -= 2) {
+          const g = ld(FULL, yp, lanes);
+          const h = ld(FULL, yp + os, lanes);
+          const c1 = ld(FULL, xp + ps, lanes);
+          const c2 = ld(FULL, xp + (ps << 1), lanes);
+          const c3 = ld(FULL, xp + 3 * ps, lanes);
+          const c4 = ld(FULL, xp + (ps << 2), lanes);
+          a0 = madd(c0, g, a0);
+          a1 = madd(c1, g, a1);
+          a2 = madd(c2, g, a2);
+          b0 = madd(c2, h, b0);
+          b1 = madd(c3, h, b1);
+          b2 = madd(c4, h, b2);
+          c0 = c4;
+          xp += ps << 2;
+          yp += os2;
+        }
+        if (n > 0) {
+          const g = ld(FULL, yp, lanes);
+          a0 = madd(c0, g, a0);
+          a1 = madd(ld(FULL, xp + ps, lanes), g, a1);
+          a2 = madd(ld(FULL, xp + (ps << 1), lanes), g, a2);
         }
       } else {
-        for (let n = xR - xL; n > 0; n--) {
+        for (; n >= 2; n -= 2) {
+          const g = ld(FULL, yp, lanes);
+          const h = ld(FULL, yp + os, lanes);
+          const xq = xp + px;
+          a0 = madd(ld(FULL, xp, lanes), g, a0);
+          a1 = madd(ld(FULL, xp + dx, lanes), g, a1);
+          a2 = madd(ld(FULL, xp + (dx << 1), lanes), g, a2);
+          b0 = madd(ld(FULL, xq, lanes), h, b0);
+          b1 = madd(ld(FULL, xq + dx, lanes), h, b1);
+          b2 = madd(ld(FULL, xq + (dx << 1), lanes), h, b2);
+          xp += px << 1;
+          yp += os2;
+        }
+        if (n > 0) {
           const g = ld(FULL, yp, lanes);
           a0 = madd(ld(FULL, xp, lanes), g, a0);
           a1 = madd(ld(FULL, xp + dx, lanes), g, a1);
           a2 = madd(ld(FULL, xp + (dx << 1), lanes), g, a2);
-          xp += px;
-          yp += os;
         }
       }
     }
@@ -92,9 +154,9 @@ const BAND_PIXELS: i32 = 192;
     xRow += xRowStep;
     yRow += yRowStep;
   }
-  addInto(FULL, w, a0, lanes);
-  addInto(FULL, w + cBytes, a1, lanes);
-  addInto(FULL, w + (cBytes << 1), a2, lanes);
+  addInto(FULL, w, f32x4.add(a0, b0), lanes);
+  addInto(FULL, w + cBytes, f32x4.add(a1, b1), lanes);
+  addInto(FULL, w + (cBytes << 1), f32x4.add(a2, b2), lanes);
 }
 
 export function depthwise3x3BackwardWeight(d: usize): void {
@@ -132,7 +194,7 @@ export function depthwise3x3BackwardWeight(d: usize): void {
   const xRowStep = (sH as usize) * rowBytes;
   const xL = min32((padLeft + sW - 1) / sW, outWidth);
   const xR = min32(max32(floorDiv(inWidth - 1 - 2 * dW + padLeft, sW) + 1, xL), outWidth);
-  const roll = sW == 1 && dW == 1;
+  const mode = sW == 1 && dW == 1 ? ROLL1 : sW == 2 && dW == 1 ? ROLL2 : GENERIC;
   const band = max32(1, BAND_PIXELS / outWidth);
 
   for (let b0 = rowStart; b0 < rowEnd; b0 += band) {
@@ -148,15 +210,17 @@ export function depthwise3x3BackwardWeight(d: usize): void {
       let c = cStart;
       for (; c + 4 <= cEnd; c += 4) {
         const cb = (c as usize) << 2;
-        if (roll) {
-          kernelRowPass(true, true, xRow + cb, xRowStep, yRow + cb, outRowBytes, r1 - r0, xL, xR, outWidth, inWidth, sW, dW, padLeft, ps, os, wRow + cb, cBytes, 4);
+        if (mode == ROLL1) {
+          kernelRowPass(true, ROLL1, xRow + cb, xRowStep, yRow + cb, outRowBytes, r1 - r0, xL, xR, outWidth, inWidth, sW, dW, padLeft, ps, os, wRow + cb, cBytes, 4);
+        } else if (mode == ROLL2) {
+          kernelRowPass(true, ROLL2, xRow + cb, xRowStep, yRow + cb, outRowBytes, r1 - r0, xL, xR, outWidth, inWidth, sW, dW, padLeft, ps, os, wRow + cb, cBytes, 4);
         } else {
-          kernelRowPass(true, false, xRow + cb, xRowStep, yRow + cb, outRowBytes, r1 - r0, xL, xR, outWidth, inWidth, sW, dW, padLeft, ps, os, wRow + cb, cBytes, 4);
+          kernelRowPass(true, GENERIC, xRow + cb, xRowStep, yRow + cb, outRowBytes, r1 - r0, xL, xR, outWidth, inWidth, sW, dW, padLeft, ps, os, wRow + cb, cBytes, 4);
         }
       }
       if (c < cEnd) {
         const cb = (c as usize) << 2;
-        kernelRowPass(false, false, xRow + cb, xRowStep, yRow + cb, outRowBytes, r1 - r0, xL, xR, outWidth, inWidth, sW, dW, padLeft, ps, os, wRow + cb, cBytes, cEnd - c);
+        kernelRowPass(false, GENERIC, xRow + cb, xRowStep, yRow + cb, outRowBytes, r1 - r0, xL, xR, outWidth, inWidth, sW, dW, padLeft, ps, os, wRow + cb, cBytes, cEnd - c);
       }
     }
     if (gradBias != 0) {

@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseCheckpoint } from '../../src/train/checkpoint.js';
+import { runCli } from './cli-helpers.js';
+
+const base = ['train', '--dataset', 'sample', '--epochs', '1', '--batch', '32', '--optimizer', 'sgd', '--lr', '0.02', '--seed', '5'];
+
+function params(dir: string): Map<string, Float32Array> {
+  const c = parseCheckpoint(new Uint8Array(readFileSync(join(dir, 'checkpoint.safetensors'))), dir);
+  return new Map([...c.params].map(([k, t]) => [k, t.data]));
+}
+
+test('train: an interrupted run resumed gives exactly the weights of an uninterrupted one', () => {
+  const a = mkdtempSync(join(tmpdir(), 'mobilenet-train-a-'));
+  const b = mkdtempSync(join(tmpdir(), 'mobilenet-train-b-'));
+  const full = runCli([...base, '--out', a, '--max-steps', '6']);
+  assert.equal(full.status, 0, full.stderr);
+  assert.match(full.stderr, /stopped at epoch 1, batch 6/);
+  const first = runCli([...base, '--out', b, '--max-steps', '3']);
+  assert.equal(first.status, 0, first.stderr);
+  const second = runCli([...base, '--out', b, '--max-steps', '3', '--resume']);
+  assert.equal(second.status, 0, second.stderr);
+  assert.match(second.stderr, /resuming from .* at epoch 1, batch 3/);
+  const pa = params(a);
+  const pb = params(b);
+  assert.equal(pa.size, pb.size);
+  for (const [name, data] of pa) assert.ok(data.every((v, i) => v === pb.get(name)![i]), `${name} differs`);
+});
+
+test('train: a full smoke epoch writes metrics, curves, a confusion matrix and a loadable model', () => {
+  const out = mkdtempSync(join(tmpdir(), 'mobilenet-train-'));
+  const r = runCli([...base.map((a) => (a === '1' ? '3' : a)), '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  for (const f of ['checkpoint.safetensors', 'metrics.jsonl', 'accuracy.png', 'loss.png', 'confusion.png', 'model.safetensors', 'evaluation.json']) {
+    assert.ok(existsSync(join(out, f)), f);
+  }
+  const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(metrics.length, 3);
+  assert.ok(metrics[2].testAccuracy > 0.2, `three epochs on 1,000 images beat chance (10%): ${metrics[2].testAccuracy}`);
+  assert.ok(metrics[2].trainLoss < metrics[0].trainLoss, 'the training loss falls');
+  const e = runCli(['eval', join(out, 'model.safetensors'), '--dataset', 'sample', '--json']);
+  assert.equal(e.status, 0, e.stderr);
+  const evaluation = JSON.parse(e.stdout);
+  assert.equal(evaluation.count, 500);
+  assert.equal(evaluation.classes.length, 10);
+  const c = runCli(['classify', join('examples', '03-dress.png'), '--model', join(out, 'model.safetensors'), '--json']);
+  assert.equal(c.status, 0, c.stderr);
+  assert.equal(JSON.parse(c.stdout)[0].predictions.length, 5);
+});
+
+test('train: resuming with another architecture, and an unwritable output folder, are clear errors', () => {
+  const out = mkdtempSync(join(tmpdir(), 'mobilenet-train-'));
+  assert.equal(runCli([...base, '--out', out, '--max-steps', '1']).status, 0);
+  const r = runCli([...base, '--out', out, '--max-steps', '1', '--resume', '--alpha', '0.5']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /cannot resume: .* holds mobilenet_v2 .* but this run asks for/);
+  const blocked = join(out, 'file');
+  writeFileSync(blocked, 'x');
+  const w = runCli([...base, '--out', join(blocked, 'sub'), '--max-steps', '1']);
+  assert.equal(w.status, 2);
+  assert.match(w.stderr.trim().split('\n').at(-1)!, /cannot create the output folder/);
+  chmodSync(blocked, 0o644);
+});
