@@ -387,7 +387,7 @@ function main(): void {
         `${fmt(seconds[1]! * 1e3, 2)} | ${fmt(op.bytes / seconds[1]! / 1e9)} |`);
       rows.push({ kernel: op.kernel, layer: op.name, mflop: op.flop / 1e6, mb: op.bytes / 1e6, simdSeconds: seconds[0], relaxedSeconds: seconds[1] });
     }
-    console.log(`\nAll layers of one training step's backward pass and batch norms (${network.ops.length} timed ops), sum of per-op medians:\n`);
+    console.log(`\nAll layers of one training step's backward pass and batch norms (${network.ops.length} timed ops), sum of the per-op ${STAT === 'min' ? 'fastest samples' : 'medians'}:\n`);
     console.log('| kernel | ops | MFLOP | MB | simd ms | relaxed ms | relaxed GFLOP/s | relaxed GB/s |');
     console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
     const sum = [0, 0];

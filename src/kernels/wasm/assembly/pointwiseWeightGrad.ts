@@ -21,6 +21,24 @@ const BLOCK_BYTES: i32 = 196608;
 const MIN_BLOCK: i32 = 64;
 const MAX_BLOCK: i32 = 512;
 
+/** L1 geometry assumed for the set-conflict limit: 64 sets of 64-byte lines, 8 ways (32 KiB). */
+const L1_SETS: i32 = 64;
+const L1_WAYS: i32 = 8;
+const SET_SAFE_MIN: i32 = 32;
+
+/** Pixels whose lines at a stride of `stride` bytes fit in the L1 sets they map to. */
+function setSafePixels(stride: usize): i32 {
+  if ((stride & 63) != 0) return 1 << 30; // lines at other offsets spread over all sets
+  let a = <i32>(stride >> 6) % L1_SETS;
+  let b = L1_SETS;
+  while (a != 0) {
+    const t = b % a;
+    b = a;
+    a = t;
+  }
+  return (L1_SETS / b) * L1_WAYS;
+}
+
 export function pointwiseWeightGrad(d: usize): void {
   const input = load<u32>(d, PWG_INPUT) as usize;
   const gradOutput = load<u32>(d, PWG_GRAD_OUTPUT) as usize;
@@ -42,7 +60,11 @@ export function pointwiseWeightGrad(d: usize): void {
     zeroRows(w, taps, rowBytes, 0, outChannels);
     if (gradBias != 0) zeroRows(gradBias, 1, 0, 0, outChannels);
   }
-  const block = min32(MAX_BLOCK, max32(MIN_BLOCK, BLOCK_BYTES / max32(1, taps << 2)));
+  let block = min32(MAX_BLOCK, max32(MIN_BLOCK, BLOCK_BYTES / max32(1, taps << 2)));
+  // A block's dY panel has one cache line per pixel; when the pixel stride is a multiple of many
+  // lines (1280 floats = 80 lines) those lines fall into few L1 sets (64 / gcd(80, 64) = 4) and evict
+  // each other. Keep the block within what those sets hold (L1_WAYS per set).
+  block = min32(block, max32(SET_SAFE_MIN, setSafePixels(sy)));
   for (let p0 = pixelStart; p0 < pixelEnd; p0 += block) {
     const n = min32(block, pixelEnd - p0);
     const x = input + (p0 as usize) * sx + ((ciStart as usize) << 2);
