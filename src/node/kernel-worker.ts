@@ -3,7 +3,7 @@
  * on the control block until the caller wakes it to load a plan, run it, or exit.
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { barrier, COMMAND, CONTROL, executePlan, type KernelExports, type StepPlan } from '../runtime/wasm/execute.js';
+import { barrier, COMMAND, CONTROL, executeJobSlot, executePlan, type KernelExports, type StepPlan } from '../runtime/wasm/execute.js';
 
 interface WorkerInit {
   module: WebAssembly.Module;
@@ -30,6 +30,16 @@ async function main(): Promise<void> {
     if (command === COMMAND.reload) {
       const message = receiveMessageOnPort(init.port);
       if (message) steps = (message.message as { steps: StepPlan[] }).steps;
+      barrier(control, init.threads);
+      continue;
+    }
+    if (command === COMMAND.calls) {
+      try {
+        executeJobSlot(exports, init.memory, init.controlOffset, init.thread);
+      } catch (error) {
+        Atomics.store(control, CONTROL.error, 1);
+        init.port.postMessage({ error: `worker ${init.thread}: ${error instanceof Error ? error.message : String(error)}` });
+      }
       barrier(control, init.threads);
       continue;
     }

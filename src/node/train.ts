@@ -77,6 +77,8 @@ export interface TrainRunOptions {
   log?: (line: string) => void;
   /** Stop after this many optimizer steps in this invocation (tests, smoke runs). */
   maxSteps?: number;
+  /** Training threads (default: one per core). Results are the same for any count. */
+  threads?: number;
 }
 
 export interface EpochRecord {
@@ -203,7 +205,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     params = loaded.weights;
   }
 
-  const trainer = new Trainer(graph, params, config);
+  const trainer = await Trainer.create(graph, params, config, o.threads === undefined ? {} : { threads: o.threads });
   if (resumedState && resumedOptimizer) trainer.loadState({ step: resumedState.step, optimizer: resumedOptimizer, ...(resumedEma ? { ema: resumedEma } : {}) });
   const transform = { ...data.stats, size: inputSize, ...o.augment };
   const loader = new DataLoader(data.train, { batchSize: config.batchSize, transform, augment: true, shuffle: true, dropLast: true, seed: config.seed, position });

@@ -37,6 +37,10 @@ class NodeWorkerPool implements WorkerPool {
     if (this.threads > 1) this.wake(COMMAND.run);
   }
 
+  startCalls(): void {
+    if (this.threads > 1) this.wake(COMMAND.calls);
+  }
+
   takeError(): string | undefined {
     if (Atomics.load(this.control, CONTROL.error) === 0) return undefined;
     Atomics.store(this.control, CONTROL.error, 0);

@@ -13,6 +13,17 @@ import * as K from '../kernels/wasm/index.js';
 import { shapeSize } from '../tensor.js';
 import type { Weights } from '../runtime/weights.js';
 import { conv2dDesc, depthwiseDesc } from './network.js';
+import { barrier, controlBytes, CONTROL, JOB_AREA_OFFSET, JOB_SLOT_INTS, Op, runCalls } from '../runtime/wasm/execute.js';
+import { defaultThreadCount, workerPoolFactory, type WorkerPool } from '../runtime/wasm/pool.js';
+
+/** Split [0, n) into `parts` ranges with boundaries on multiples of `align`. */
+function split(n: number, parts: number, align = 1): Array<[number, number]> {
+  const units = Math.ceil(n / align);
+  return Array.from({ length: parts }, (_, i) => [
+    Math.min(n, Math.round((units * i) / parts) * align),
+    Math.min(n, Math.round((units * (i + 1)) / parts) * align),
+  ]);
+}
 
 const PAGE = 65536;
 const NO_CLAMP = { clampMin: -Infinity, clampMax: Infinity };
@@ -46,7 +57,12 @@ export class FastTrainableNetwork {
   private readonly kernels: K.WasmKernels;
   private readonly heap: Heap;
   private readonly scratchStart: number;
-  private readonly descPtr: number;
+  readonly threads: number;
+  private readonly controlOffset: number;
+  private readonly control: Int32Array;
+  private pool: WorkerPool | undefined;
+  /** Per thread: [op, desc, op, desc, …] waiting for flush(). */
+  private pending: number[][];
   private batch = 0;
   private training = false;
   private values = new Map<string, Buffer>();
@@ -60,12 +76,15 @@ export class FastTrainableNetwork {
   private readonly bnAct = new Map<string, GraphNode & { op: 'activation' }>();
   private readonly actBn = new Map<string, string>();
 
-  private constructor(graph: Graph, params: Weights, kernels: K.WasmKernels) {
+  private constructor(graph: Graph, params: Weights, kernels: K.WasmKernels, threads: number) {
     this.graph = graph;
     this.params = params;
     this.kernels = kernels;
+    this.threads = threads;
+    this.pending = Array.from({ length: threads }, () => []);
     this.heap = new Heap(kernels.memory, 64);
-    this.descPtr = this.heap.alloc(64).ptr;
+    this.controlOffset = this.heap.alloc(controlBytes(threads) / 4).ptr;
+    this.control = new Int32Array(kernels.memory.buffer as SharedArrayBuffer, this.controlOffset, CONTROL.words);
     this.shapes.set(graph.input.name, graph.input.shape);
     const readers = new Map<string, GraphNode[]>();
     for (const node of graph.nodes) for (const i of node.inputs) readers.set(i, [...(readers.get(i) ?? []), node]);
@@ -93,11 +112,56 @@ export class FastTrainableNetwork {
     this.scratchStart = this.heap.top;
   }
 
-  static create(graph: Graph, params: Weights): FastTrainableNetwork {
+  /** `threads` including the caller (default: the registered platform's cores, else 1). */
+  static async create(graph: Graph, params: Weights, options: { threads?: number } = {}): Promise<FastTrainableNetwork> {
     if (!graph.outputs.logits) throw new MobileNetError('INVALID_ARGUMENT', `${graph.name} has no classifier to train`);
+    const threads = options.threads ?? defaultThreadCount();
+    if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new MobileNetError('INVALID_ARGUMENT', `threads must be an integer from 1 to 64, got ${threads}`);
     const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
-    const kernels = K.instantiateKernels(K.compileKernelsModule(K.chooseVariant(true)), memory);
-    return new FastTrainableNetwork(graph, params, kernels);
+    const module = K.compileKernelsModule(K.chooseVariant(true));
+    const kernels = K.instantiateKernels(module, memory);
+    const net = new FastTrainableNetwork(graph, params, kernels, threads);
+    if (threads > 1) {
+      const factory = workerPoolFactory();
+      if (!factory) throw new MobileNetError('UNSUPPORTED', `training on ${threads} threads needs worker threads: in Node call useNodeRuntime() first, or use threads: 1`);
+      net.pool = await factory({ threads, module, memory, controlOffset: net.controlOffset });
+    }
+    return net;
+  }
+
+  /** Stops the worker threads. */
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
+
+  /** Write a descriptor (in this step's scratch) and queue the call for `thread`. */
+  private enqueue(thread: number, op: Op, bytes: number, write: (view: DataView, at: number) => void): void {
+    const at = this.heap.alloc(Math.ceil(bytes / 4)).ptr;
+    write(this.view(), at);
+    this.pending[thread]!.push(op, at);
+  }
+
+  /** Run the queued calls: every thread its own list, then a barrier. */
+  private flush(): void {
+    const T = this.threads;
+    if (T === 1 || !this.pool) {
+      runCalls(this.kernels.exports, this.kernels.memory, Int32Array.from(this.pending[0]!));
+      this.pending[0] = [];
+      return;
+    }
+    const slots = new Int32Array(this.kernels.memory.buffer, this.controlOffset + JOB_AREA_OFFSET, T * JOB_SLOT_INTS);
+    for (let t = 0; t < T; t++) {
+      const list = this.pending[t]!;
+      if (list.length + 1 > JOB_SLOT_INTS) throw new MobileNetError('INTERNAL', `too many queued kernel calls (${list.length / 2}) for one flush`);
+      slots[t * JOB_SLOT_INTS] = list.length / 2;
+      slots.set(list, t * JOB_SLOT_INTS + 1);
+    }
+    this.pool.startCalls();
+    runCalls(this.kernels.exports, this.kernels.memory, Int32Array.from(this.pending[0]!));
+    barrier(this.control, T);
+    for (let t = 0; t < T; t++) this.pending[t] = [];
+    const error = this.pool.takeError();
+    if (error) throw new MobileNetError('INTERNAL', `training worker failed: ${error}`);
   }
 
   zeroGrad(): void {
@@ -187,8 +251,7 @@ export class FastTrainableNetwork {
     const batch = this.batch;
     const inShape = this.shapes.get(node.inputs[0]!)!;
     const pk = this.packed.get(node.name);
-    const ex = this.kernels.exports;
-    const d = this.descPtr;
+    const T = this.threads;
     const w = (k: string) => this.p(`${node.name}.${k}`);
     switch (node.op) {
       case 'pointwiseConv2d':
@@ -196,11 +259,15 @@ export class FastTrainableNetwork {
         const cin = node.op === 'dense' ? node.attrs.inFeatures : node.attrs.inChannels;
         const cout = node.op === 'dense' ? node.attrs.outFeatures : node.attrs.outChannels;
         const pixels = node.op === 'dense' ? batch : batch * inShape[0]! * inShape[1]!;
-        K.writePointwiseDesc(this.view(), d, {
-          input: x.ptr, weights: pk!.weights, bias: pk!.bias, residual: 0, output: out.ptr, pixelStart: 0, pixelEnd: pixels,
-          inChannels: cin, outChannels: cout, channelStart: 0, channelEnd: cout, inStride: cin, outStride: cout, accumulate: false, ...NO_CLAMP,
+        split(pixels, T, 8).forEach(([p0, p1], t) => {
+          if (p1 > p0) {
+            this.enqueue(t, Op.Pointwise, K.POINTWISE_DESC_BYTES, (v, at) => K.writePointwiseDesc(v, at, {
+              input: x.ptr, weights: pk!.weights, bias: pk!.bias, residual: 0, output: out.ptr, pixelStart: p0, pixelEnd: p1,
+              inChannels: cin, outChannels: cout, channelStart: 0, channelEnd: cout, inStride: cin, outStride: cout, accumulate: false, ...NO_CLAMP,
+            }));
+          }
         });
-        ex.pointwise(d);
+        this.flush();
         return;
       }
       case 'depthwiseConv2d': {
@@ -213,13 +280,13 @@ export class FastTrainableNetwork {
         const inBytes = h * wd * c * 4;
         const outBytes = shapeSize(node.shape) * 4;
         for (let n = 0; n < batch; n++) {
-          K.writeDepthwise3x3Desc(this.view(), d, {
+          this.enqueue(n % T, Op.Depthwise3x3, K.DEPTHWISE3X3_DESC_BYTES, (v, at) => K.writeDepthwise3x3Desc(v, at, {
             input: x.ptr + n * inBytes, weights: pk.weights, output: out.ptr + n * outBytes, inHeight: h, inWidth: wd, channels: c, inStride: c, outStride: c,
             strideH: a.stride[0], strideW: a.stride[1], dilationH: a.dilation[0], dilationW: a.dilation[1], padTop: a.padding.top, padLeft: a.padding.left,
             outHeight: node.shape[0]!, outWidth: node.shape[1]!, rowStart: 0, rowEnd: node.shape[0]!, inputRowBase: 0, ...NO_CLAMP,
-          });
-          ex.depthwise3x3(d);
+          }));
         }
+        this.flush();
         return;
       }
       case 'conv2d': {
@@ -231,14 +298,14 @@ export class FastTrainableNetwork {
         const inBytes = shapeSize(inShape) * 4;
         const outBytes = shapeSize(node.shape) * 4;
         for (let n = 0; n < batch; n++) {
-          K.writeConv2dDirectDesc(this.view(), d, {
+          this.enqueue(n % T, Op.Conv2dDirect, K.CONV2D_DIRECT_DESC_BYTES, (v, at) => K.writeConv2dDirectDesc(v, at, {
             input: x.ptr + n * inBytes, weights: pk.weights, bias: pk.bias, output: out.ptr + n * outBytes,
             inHeight: inShape[0]!, inWidth: inShape[1]!, inChannels: a.inChannels, outChannels: a.outChannels,
             kernelH: a.kernel[0], kernelW: a.kernel[1], strideH: a.stride[0], strideW: a.stride[1], dilationH: a.dilation[0], dilationW: a.dilation[1],
             padTop: a.padding.top, padLeft: a.padding.left, outHeight: node.shape[0]!, outWidth: node.shape[1]!, rowStart: 0, rowEnd: node.shape[0]!, ...NO_CLAMP,
-          });
-          ex.conv2dDirect(d);
+          }));
         }
+        this.flush();
         return;
       }
       case 'batchNorm': {
@@ -253,11 +320,16 @@ export class FastTrainableNetwork {
           const shift = this.heap.alloc(c);
           const f = this.f32(shift);
           f.set(w('movingMean'));
-          K.writeChannelStatsDesc(this.view(), d, {
-            input: x.ptr, shift: shift.ptr, sum: sums.ptr, sumSquares: sums.ptr + 8 * c, scratch: this.scratch(c), pixelStart: 0, pixelEnd: pixels,
-            channels: c, stride: c, channelStart: 0, channelEnd: c, accumulate: false,
+          split(c, T, 4).forEach(([c0, c1], t) => {
+            if (c1 > c0) {
+              const scratch = this.scratch(c);
+              this.enqueue(t, Op.ChannelStats, K.CHANNEL_STATS_DESC_BYTES, (v, at) => K.writeChannelStatsDesc(v, at, {
+                input: x.ptr, shift: shift.ptr, sum: sums.ptr, sumSquares: sums.ptr + 8 * c, scratch, pixelStart: 0, pixelEnd: pixels,
+                channels: c, stride: c, channelStart: c0, channelEnd: c1, accumulate: false,
+              }));
+            }
           });
-          ex.channelStats(d);
+          this.flush();
           const sum = new Float64Array(this.kernels.memory.buffer, sums.ptr, c);
           const sumSquares = new Float64Array(this.kernels.memory.buffer, sums.ptr + 8 * c, c);
           const stats = { mean: this.heap.alloc(c), invStd: this.heap.alloc(c), scale: this.heap.alloc(c), shift: this.heap.alloc(c) };
@@ -268,11 +340,15 @@ export class FastTrainableNetwork {
             mean, invStd, scale: this.f32(stats.scale), shift: this.f32(stats.shift), unbiasedVariance,
           });
           ref.updateRunningStats(w('movingMean'), w('movingVariance'), mean, unbiasedVariance, node.attrs.decay);
-          K.writeScaleShiftClampDesc(this.view(), d, {
-            input: x.ptr, output: out.ptr, scale: stats.scale.ptr, shift: stats.shift.ptr, pixelStart: 0, pixelEnd: pixels,
-            channels: c, stride: c, clampMin: lo, clampMax: hi,
+          split(pixels, T, 4).forEach(([p0, p1], t) => {
+            if (p1 > p0) {
+              this.enqueue(t, Op.ScaleShiftClamp, K.SCALE_SHIFT_CLAMP_DESC_BYTES, (v, at) => K.writeScaleShiftClampDesc(v, at, {
+                input: x.ptr, output: out.ptr, scale: stats.scale.ptr, shift: stats.shift.ptr, pixelStart: p0, pixelEnd: p1,
+                channels: c, stride: c, clampMin: lo, clampMax: hi,
+              }));
+            }
           });
-          ex.scaleShiftClamp(d);
+          this.flush();
           this.saved.set(node.name, { meanPtr: stats.mean.ptr, invStdPtr: stats.invStd.ptr });
         } else {
           ref.batchNormInference(this.f32(x), this.f32(out), { mean: w('movingMean'), variance: w('movingVariance'), gamma: w('gamma'), beta: w('beta'), epsilon: node.attrs.epsilon }, desc);
@@ -307,8 +383,7 @@ export class FastTrainableNetwork {
     if (!this.training) throw new MobileNetError('INVALID_ARGUMENT', 'backward() needs a forward() in training mode first');
     const g = this.graph;
     const batch = this.batch;
-    const ex = this.kernels.exports;
-    const d = this.descPtr;
+    const T = this.threads;
     const grads = new Map<string, Buffer>();
     const first = this.heap.alloc(gradLogits.length);
     this.f32(first).set(gradLogits);
@@ -320,8 +395,10 @@ export class FastTrainableNetwork {
         grads.set(name, grad);
         return;
       }
-      K.writeAddInPlaceDesc(this.view(), d, { target: have.ptr, source: grad.ptr, start: 0, end: have.length });
-      ex.addInPlace(d);
+      split(have.length, T, 16).forEach(([a, b], t) => {
+        if (b > a) this.enqueue(t, Op.AddInPlace, K.ADD_IN_PLACE_DESC_BYTES, (v, at) => K.writeAddInPlaceDesc(v, at, { target: have.ptr, source: grad.ptr, start: a, end: b }));
+      });
+      this.flush();
     };
     const gp = (node: GraphNode, k: string) => this.gradPtr.get(`${node.name}.${k}`) ?? 0;
     for (let i = g.nodes.length - 1; i >= 0; i--) {
@@ -345,20 +422,28 @@ export class FastTrainableNetwork {
           const cin = node.op === 'dense' ? node.attrs.inFeatures : node.attrs.inChannels;
           const cout = node.op === 'dense' ? node.attrs.outFeatures : node.attrs.outChannels;
           const pixels = node.op === 'dense' ? batch : batch * inShape[0]! * inShape[1]!;
-          K.writePointwiseWeightGradDesc(this.view(), d, {
-            input: x.ptr, gradOutput: dy.ptr, gradWeight: gp(node, 'weight'), gradBias: gp(node, 'bias'), pixelStart: 0, pixelEnd: pixels,
-            inChannels: cin, outChannels: cout, inChannelStart: 0, inChannelEnd: cin, inStride: cin, gradStride: cout, accumulate: true,
+          // Threads split the weight rows (input channels); thread 0 also takes the bias.
+          split(cin, T, 4).forEach(([c0, c1], t) => {
+            if (c1 > c0) {
+              this.enqueue(t, Op.PointwiseWeightGrad, K.POINTWISE_WEIGHT_GRAD_DESC_BYTES, (v, at) => K.writePointwiseWeightGradDesc(v, at, {
+                input: x.ptr, gradOutput: dy.ptr, gradWeight: gp(node, 'weight'), gradBias: t === 0 ? gp(node, 'bias') : 0, pixelStart: 0, pixelEnd: pixels,
+                inChannels: cin, outChannels: cout, inChannelStart: c0, inChannelEnd: c1, inStride: cin, gradStride: cout, accumulate: true,
+              }));
+            }
           });
-          ex.pointwiseWeightGrad(d);
           if (dx) {
             const zeroBias = this.heap.alloc(cin + 16);
             this.f32(zeroBias).fill(0);
-            K.writePointwiseDesc(this.view(), d, {
-              input: dy.ptr, weights: this.packed.get(node.name)!.transposed!, bias: zeroBias.ptr, residual: 0, output: dx.ptr, pixelStart: 0, pixelEnd: pixels,
-              inChannels: cout, outChannels: cin, channelStart: 0, channelEnd: cin, inStride: cout, outStride: cin, accumulate: false, ...NO_CLAMP,
+            split(pixels, T, 8).forEach(([p0, p1], t) => {
+              if (p1 > p0) {
+                this.enqueue(t, Op.Pointwise, K.POINTWISE_DESC_BYTES, (v, at) => K.writePointwiseDesc(v, at, {
+                  input: dy.ptr, weights: this.packed.get(node.name)!.transposed!, bias: zeroBias.ptr, residual: 0, output: dx.ptr, pixelStart: p0, pixelEnd: p1,
+                  inChannels: cout, outChannels: cin, channelStart: 0, channelEnd: cin, inStride: cout, outStride: cin, accumulate: false, ...NO_CLAMP,
+                }));
+              }
             });
-            ex.pointwise(d);
           }
+          this.flush();
           break;
         }
         case 'depthwiseConv2d': {
@@ -374,18 +459,25 @@ export class FastTrainableNetwork {
             inHeight: h, inWidth: wd, channels: c, inStride: c, outStride: c, strideH: a.stride[0], strideW: a.stride[1], dilationH: a.dilation[0], dilationW: a.dilation[1],
             padTop: a.padding.top, padLeft: a.padding.left, outHeight: oh, outWidth: ow,
           };
+          // Weight gradients: threads split the channels and each goes over every image; input gradients: images.
+          const channelParts = split(c, T, 4);
           for (let n = 0; n < batch; n++) {
             const xin = x.ptr + n * h * wd * c * 4;
             const gout = dy.ptr + n * oh * ow * c * 4;
-            K.writeDepthwise3x3BackwardWeightDesc(this.view(), d, {
-              ...geometry, input: xin, gradOutput: gout, gradWeight: gp(node, 'weight'), gradBias: gp(node, 'bias'), rowStart: 0, rowEnd: oh, channelStart: 0, channelEnd: c, accumulate: true,
+            channelParts.forEach(([c0, c1], t) => {
+              if (c1 > c0) {
+                this.enqueue(t, Op.Depthwise3x3BackwardWeight, K.DEPTHWISE3X3_BACKWARD_WEIGHT_DESC_BYTES, (v, at) => K.writeDepthwise3x3BackwardWeightDesc(v, at, {
+                  ...geometry, input: xin, gradOutput: gout, gradWeight: gp(node, 'weight'), gradBias: gp(node, 'bias'), rowStart: 0, rowEnd: oh, channelStart: c0, channelEnd: c1, accumulate: true,
+                }));
+              }
             });
-            ex.depthwise3x3BackwardWeight(d);
             if (dx) {
-              K.writeDepthwise3x3BackwardInputDesc(this.view(), d, { ...geometry, gradOutput: gout, weights: pk.transposed!, gradInput: dx.ptr + n * h * wd * c * 4, rowStart: 0, rowEnd: h });
-              ex.depthwise3x3BackwardInput(d);
+              this.enqueue(n % T, Op.Depthwise3x3BackwardInput, K.DEPTHWISE3X3_BACKWARD_INPUT_DESC_BYTES, (v, at) => K.writeDepthwise3x3BackwardInputDesc(v, at, {
+                ...geometry, gradOutput: gout, weights: pk.transposed!, gradInput: dx.ptr + n * h * wd * c * 4, rowStart: 0, rowEnd: h,
+              }));
             }
           }
+          this.flush();
           break;
         }
         case 'conv2d': {
@@ -396,15 +488,20 @@ export class FastTrainableNetwork {
           }
           const a = node.attrs;
           const [oh, ow] = node.shape as [number, number];
+          const coutParts = split(a.outChannels, T, 8);
           for (let n = 0; n < batch; n++) {
-            K.writeConv2dDirectBackwardWeightDesc(this.view(), d, {
-              input: x.ptr + n * shapeSize(inShape) * 4, gradOutput: dy.ptr + n * shapeSize(node.shape) * 4, gradWeight: gp(node, 'weight'), gradBias: gp(node, 'bias'),
-              inHeight: inShape[0]!, inWidth: inShape[1]!, inChannels: a.inChannels, outChannels: a.outChannels, kernelH: a.kernel[0], kernelW: a.kernel[1],
-              strideH: a.stride[0], strideW: a.stride[1], dilationH: a.dilation[0], dilationW: a.dilation[1], padTop: a.padding.top, padLeft: a.padding.left,
-              outHeight: oh, outWidth: ow, rowStart: 0, rowEnd: oh, channelStart: 0, channelEnd: a.outChannels, accumulate: true,
+            coutParts.forEach(([c0, c1], t) => {
+              if (c1 > c0) {
+                this.enqueue(t, Op.Conv2dDirectBackwardWeight, K.CONV2D_DIRECT_BACKWARD_WEIGHT_DESC_BYTES, (v, at) => K.writeConv2dDirectBackwardWeightDesc(v, at, {
+                  input: x.ptr + n * shapeSize(inShape) * 4, gradOutput: dy.ptr + n * shapeSize(node.shape) * 4, gradWeight: gp(node, 'weight'), gradBias: gp(node, 'bias'),
+                  inHeight: inShape[0]!, inWidth: inShape[1]!, inChannels: a.inChannels, outChannels: a.outChannels, kernelH: a.kernel[0], kernelW: a.kernel[1],
+                  strideH: a.stride[0], strideW: a.stride[1], dilationH: a.dilation[0], dilationW: a.dilation[1], padTop: a.padding.top, padLeft: a.padding.left,
+                  outHeight: oh, outWidth: ow, rowStart: 0, rowEnd: oh, channelStart: c0, channelEnd: c1, accumulate: true,
+                }));
+              }
             });
-            ex.conv2dDirectBackwardWeight(d);
           }
+          this.flush();
           break;
         }
         case 'batchNorm': {
@@ -415,11 +512,16 @@ export class FastTrainableNetwork {
           const [lo, hi] = act ? CLAMPS[act.attrs.fn]! : CLAMPS['linear']!;
           const y = act ? this.values.get(node.name)!.ptr : 0;
           const sums = this.heap.alloc(4 * c);
-          K.writeBnBackwardReduceDesc(this.view(), d, {
-            input: x.ptr, activation: y, gradOutput: dy.ptr, mean: s.meanPtr!, invStd: s.invStdPtr!, sumDz: sums.ptr, sumDzXhat: sums.ptr + 8 * c, scratch: this.scratch(c),
-            pixelStart: 0, pixelEnd: pixels, channels: c, stride: c, channelStart: 0, channelEnd: c, accumulate: false, clampMin: lo, clampMax: hi,
+          split(c, T, 4).forEach(([c0, c1], t) => {
+            if (c1 > c0) {
+              const scratch = this.scratch(c);
+              this.enqueue(t, Op.BnBackwardReduce, K.BN_BACKWARD_REDUCE_DESC_BYTES, (v, at) => K.writeBnBackwardReduceDesc(v, at, {
+                input: x.ptr, activation: y, gradOutput: dy.ptr, mean: s.meanPtr!, invStd: s.invStdPtr!, sumDz: sums.ptr, sumDzXhat: sums.ptr + 8 * c, scratch,
+                pixelStart: 0, pixelEnd: pixels, channels: c, stride: c, channelStart: c0, channelEnd: c1, accumulate: false, clampMin: lo, clampMax: hi,
+              }));
+            }
           });
-          ex.bnBackwardReduce(d);
+          this.flush();
           const sumDz = new Float64Array(this.kernels.memory.buffer, sums.ptr, c);
           const sumDzXhat = new Float64Array(this.kernels.memory.buffer, sums.ptr + 8 * c, c);
           const gGamma = this.grads.get(`${node.name}.gamma`)!.data;
@@ -431,11 +533,16 @@ export class FastTrainableNetwork {
           if (dx) {
             const gamma = this.heap.alloc(c);
             this.f32(gamma).set(w('gamma'));
-            K.writeBnBackwardApplyDesc(this.view(), d, {
-              input: x.ptr, activation: y, gradOutput: dy.ptr, gradInput: dx.ptr, mean: s.meanPtr!, invStd: s.invStdPtr!, gamma: gamma.ptr,
-              sumDz: sums.ptr, sumDzXhat: sums.ptr + 8 * c, scratch: this.scratch(c), count: pixels, pixelStart: 0, pixelEnd: pixels, channels: c, stride: c, clampMin: lo, clampMax: hi,
+            split(pixels, T, 4).forEach(([p0, p1], t) => {
+              if (p1 > p0) {
+                const scratch = this.scratch(c);
+                this.enqueue(t, Op.BnBackwardApply, K.BN_BACKWARD_APPLY_DESC_BYTES, (v, at) => K.writeBnBackwardApplyDesc(v, at, {
+                  input: x.ptr, activation: y, gradOutput: dy.ptr, gradInput: dx.ptr, mean: s.meanPtr!, invStd: s.invStdPtr!, gamma: gamma.ptr,
+                  sumDz: sums.ptr, sumDzXhat: sums.ptr + 8 * c, scratch, count: pixels, pixelStart: p0, pixelEnd: p1, channels: c, stride: c, clampMin: lo, clampMax: hi,
+                }));
+              }
             });
-            ex.bnBackwardApply(d);
+            this.flush();
           }
           break;
         }
@@ -451,9 +558,11 @@ export class FastTrainableNetwork {
           const [h, wd, c] = inShape as [number, number, number];
           if (node.attrs.kind === 'avg') {
             for (let n = 0; n < batch; n++) {
-              K.writeGlobalAvgPoolBackwardDesc(this.view(), d, { gradOutput: dy.ptr + n * c * 4, gradInput: dx.ptr + n * h * wd * c * 4, pixels: h * wd, channels: c, stride: c, pixelStart: 0, pixelEnd: h * wd });
-              ex.globalAvgPoolBackward(d);
+              this.enqueue(n % T, Op.GlobalAvgPoolBackward, K.GLOBAL_AVG_POOL_BACKWARD_DESC_BYTES, (v, at) => K.writeGlobalAvgPoolBackwardDesc(v, at, {
+                gradOutput: dy.ptr + n * c * 4, gradInput: dx.ptr + n * h * wd * c * 4, pixels: h * wd, channels: c, stride: c, pixelStart: 0, pixelEnd: h * wd,
+              }));
             }
+            this.flush();
           } else {
             ref.globalMaxPoolBackward(this.f32(x), this.f32(dy), this.f32(dx), { batch, height: h, width: wd, channels: c });
           }

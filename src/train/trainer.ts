@@ -132,16 +132,26 @@ export class Trainer {
   step = 0;
   private backbone: InferenceSession | undefined;
 
-  /** `engine`: 'wasm' (default) trains on the WebAssembly kernels, 'ref' on the reference kernels. */
-  constructor(graph: Graph, params: Weights, config: TrainConfig, engine: 'wasm' | 'ref' = 'wasm') {
+  private constructor(graph: Graph, params: Weights, config: TrainConfig, network: TrainingNetwork) {
     this.graph = graph;
     this.params = params;
     this.config = config;
-    this.network = engine === 'wasm' ? FastTrainableNetwork.create(graph, params) : new TrainableNetwork(graph, params);
+    this.network = network;
     const info = graphParamInfo(graph).filter((p) => !config.freezeBackbone || p.name.startsWith('classifier.'));
     this.optimizer = createOptimizer(info, config.optimizer);
     this.schedule = buildSchedule(config.lr, config.epochs, config.schedule);
     this.ema = config.emaDecay > 0 ? new WeightEMA(params, { decay: config.emaDecay, numUpdates: true }) : undefined;
+  }
+
+  /**
+   * `engine`: 'wasm' (default) trains on the WebAssembly kernels on `threads` threads (default: the
+   * platform's cores), 'ref' on the reference kernels.
+   */
+  static async create(graph: Graph, params: Weights, config: TrainConfig, options: { engine?: 'wasm' | 'ref'; threads?: number } = {}): Promise<Trainer> {
+    const network = (options.engine ?? 'wasm') === 'wasm'
+      ? await FastTrainableNetwork.create(graph, params, options.threads === undefined ? {} : { threads: options.threads })
+      : new TrainableNetwork(graph, params);
+    return new Trainer(graph, params, config, network);
   }
 
   learningRate(stepsPerEpoch: number): number {
@@ -230,6 +240,7 @@ export class Trainer {
 
   async close(): Promise<void> {
     await this.backbone?.release();
+    if (this.network instanceof FastTrainableNetwork) await this.network.close();
   }
 }
 

@@ -16,6 +16,17 @@ export const enum Op {
   Copy = 5,
   /** A reference-kernel step the calling thread runs in JavaScript (no descriptor). */
   Ref = 6,
+  // Training kernels.
+  PointwiseWeightGrad = 7,
+  Depthwise3x3BackwardInput = 8,
+  Depthwise3x3BackwardWeight = 9,
+  Conv2dDirectBackwardWeight = 10,
+  ChannelStats = 11,
+  ScaleShiftClamp = 12,
+  BnBackwardReduce = 13,
+  BnBackwardApply = 14,
+  AddInPlace = 15,
+  GlobalAvgPoolBackward = 16,
 }
 
 /** One thread's calls in one step: opcodes and descriptor pointers, interleaved [op, ptr, op, ptr, …]. */
@@ -26,12 +37,8 @@ export interface StepPlan {
   calls: ThreadCalls[];
 }
 
-export interface KernelExports {
-  pointwise(desc: number): void;
-  depthwise3x3(desc: number): void;
-  conv2dDirect(desc: number): void;
-  globalAvgPool(desc: number): void;
-}
+export type { KernelExports } from '../../kernels/wasm/module.js';
+import type { KernelExports } from '../../kernels/wasm/module.js';
 
 /** Control words at the start of the shared control block (Int32Array indices). */
 export const CONTROL = {
@@ -47,7 +54,27 @@ export const CONTROL = {
   words: 8,
 } as const;
 
-export const COMMAND = { run: 1, reload: 2, exit: 3 } as const;
+export const COMMAND = { run: 1, reload: 2, exit: 3, calls: 4 } as const;
+
+/**
+ * Direct calls (the trainer): after the control block, one slot per thread of JOB_SLOT_INTS int32:
+ * [count, op, desc, op, desc, …]. The caller writes every thread's list, wakes the workers with
+ * COMMAND.calls, runs slot 0 itself, and all meet at a barrier.
+ */
+export const JOB_AREA_OFFSET = 256;
+export const JOB_SLOT_INTS = 8192;
+
+/** Bytes a control block with job slots for `threads` threads needs. */
+export function controlBytes(threads: number): number {
+  return JOB_AREA_OFFSET + threads * JOB_SLOT_INTS * 4;
+}
+
+/** Run one thread's job slot (count, then op/desc pairs). */
+export function executeJobSlot(exports: KernelExports, memory: WebAssembly.Memory, controlOffset: number, thread: number): void {
+  const slot = new Int32Array(memory.buffer, controlOffset + JOB_AREA_OFFSET + thread * JOB_SLOT_INTS * 4, JOB_SLOT_INTS);
+  const count = slot[0]!;
+  runCalls(exports, memory, slot.subarray(1, 1 + 2 * count));
+}
 
 /** How many spins before a thread sleeps in Atomics.wait at a barrier: layers take ~0.1–2 ms. */
 const SPINS = 20_000;
@@ -85,48 +112,73 @@ export function executePlan(
   onStep?: (step: number, ms: number) => void,
 ): void {
   let started = onStep ? performance.now() : 0;
-  let bytes = new Uint8Array(memory.buffer);
-  let words = new Int32Array(memory.buffer);
   for (let s = 0; s < steps.length; s++) {
     const calls = steps[s]!.calls[thread];
-    if (calls) {
-      for (let i = 0; i < calls.length; i += 2) {
-        const desc = calls[i + 1]!;
-        switch (calls[i] as Op) {
-          case Op.Pointwise:
-            exports.pointwise(desc);
-            break;
-          case Op.Depthwise3x3:
-            exports.depthwise3x3(desc);
-            break;
-          case Op.Conv2dDirect:
-            exports.conv2dDirect(desc);
-            break;
-          case Op.GlobalAvgPool:
-            exports.globalAvgPool(desc);
-            break;
-          case Op.Copy: {
-            if (bytes.buffer !== memory.buffer) {
-              bytes = new Uint8Array(memory.buffer);
-              words = new Int32Array(memory.buffer);
-            }
-            const src = words[desc >> 2]!;
-            const dst = words[(desc >> 2) + 1]!;
-            const n = words[(desc >> 2) + 2]!;
-            bytes.copyWithin(dst, src, src + n);
-            break;
-          }
-          case Op.Ref:
-            runRef?.(s);
-            break;
-        }
-      }
-    }
+    if (calls) runCalls(exports, memory, calls, runRef ? () => runRef(s) : undefined);
     barrier(control, threads);
     if (onStep) {
       const now = performance.now();
       onStep(s, now - started);
       started = now;
+    }
+  }
+}
+
+/** Execute [op, desc, op, desc, …]; `runRef` runs the Op.Ref entries (the caller's JavaScript steps). */
+export function runCalls(exports: KernelExports, memory: WebAssembly.Memory, calls: Int32Array, runRef?: () => void): void {
+  for (let i = 0; i < calls.length; i += 2) {
+    const desc = calls[i + 1]!;
+    switch (calls[i] as Op) {
+      case Op.Pointwise:
+        exports.pointwise(desc);
+        break;
+      case Op.Depthwise3x3:
+        exports.depthwise3x3(desc);
+        break;
+      case Op.Conv2dDirect:
+        exports.conv2dDirect(desc);
+        break;
+      case Op.GlobalAvgPool:
+        exports.globalAvgPool(desc);
+        break;
+      case Op.Copy: {
+        const words = new Int32Array(memory.buffer, desc, 3);
+        new Uint8Array(memory.buffer).copyWithin(words[1]!, words[0]!, words[0]! + words[2]!);
+        break;
+      }
+      case Op.Ref:
+        runRef?.();
+        break;
+      case Op.PointwiseWeightGrad:
+        exports.pointwiseWeightGrad(desc);
+        break;
+      case Op.Depthwise3x3BackwardInput:
+        exports.depthwise3x3BackwardInput(desc);
+        break;
+      case Op.Depthwise3x3BackwardWeight:
+        exports.depthwise3x3BackwardWeight(desc);
+        break;
+      case Op.Conv2dDirectBackwardWeight:
+        exports.conv2dDirectBackwardWeight(desc);
+        break;
+      case Op.ChannelStats:
+        exports.channelStats(desc);
+        break;
+      case Op.ScaleShiftClamp:
+        exports.scaleShiftClamp(desc);
+        break;
+      case Op.BnBackwardReduce:
+        exports.bnBackwardReduce(desc);
+        break;
+      case Op.BnBackwardApply:
+        exports.bnBackwardApply(desc);
+        break;
+      case Op.AddInPlace:
+        exports.addInPlace(desc);
+        break;
+      case Op.GlobalAvgPoolBackward:
+        exports.globalAvgPoolBackward(desc);
+        break;
     }
   }
 }

@@ -13,6 +13,8 @@ export interface WorkerPool {
   load(steps: readonly StepPlan[]): void;
   /** Wake the workers to run the loaded plan. The caller then runs thread 0's share. */
   start(): void;
+  /** Wake the workers to run their job slots (written by the caller); the caller runs slot 0, then waits at the barrier. */
+  startCalls(): void;
   /** A worker's error since the last check, if any. */
   takeError(): string | undefined;
   close(): Promise<void>;

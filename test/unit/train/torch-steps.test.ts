@@ -39,7 +39,7 @@ test(`${engine}: three training steps match PyTorch: losses, weights and BN runn
   };
   const initial = await readModel(file('initial.pth'), { model: 'mobilenet_v2', options });
   const expected = await readModel(file('final.pth'), { model: 'mobilenet_v2', options });
-  const net = engine === 'ref' ? new TrainableNetwork(initial.graph, initial.weights) : FastTrainableNetwork.create(initial.graph, initial.weights);
+  const net = engine === 'ref' ? new TrainableNetwork(initial.graph, initial.weights) : await FastTrainableNetwork.create(initial.graph, initial.weights, { threads: 2 });
   const optimizer = createOptimizer(graphParamInfo(initial.graph), {
     type: 'sgd',
     momentum: steps.momentum,
