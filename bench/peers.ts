@@ -6,10 +6,13 @@
  * Medians and minimums of ≥ 20 timed runs after warm-up. Outputs are cross-checked.
  *
  *   npm run bench:peers [-- --iters 30 --quick]
+ * Each measurement runs in its own process (idle thread pools of one engine must not slow another).
  * Writes bench/results/peers.json (atomically) and prints a markdown table.
  */
 import { cpus } from 'node:os';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ortNode from 'onnxruntime-node';
@@ -18,7 +21,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { buildGraph, createSpec, InferenceSession, initWeights, permute, type Graph, type Weights } from '../src/index.js';
-import { BACKENDS, type Backend } from '../src/runtime/session.js';
 import { exportOnnx } from '../src/io/onnx-export.js';
 import { serializeOnnxModel } from '../src/io/onnx.js';
 import { foldBatchNorm } from '../src/runtime/fold.js';
@@ -34,7 +36,7 @@ const flag = (name: string, fallback: number) => {
 };
 const ITERS = flag('--iters', 20);
 const QUICK = args.includes('--quick');
-const WARMUP = 3;
+const WARMUP = 10;
 
 interface Row {
   model: string;
@@ -112,62 +114,103 @@ function tfjsModel(graph: Graph, weights: Weights): (x: tf.Tensor4D) => tf.Tenso
     });
 }
 
+interface Job {
+  model: string;
+  label: string;
+  engine: 'ours' | 'ort-node' | 'ort-web' | 'tfjs-wasm' | 'tfjs-cpu';
+  batch: number;
+  threads: number;
+  reference: string;
+}
+
+/** One measurement, in its own process so that no engine's idle threads disturb another's timing. */
+async function child(job: Job): Promise<void> {
+  useNodeRuntime();
+  const graph = buildGraph(createSpec(job.model));
+  const weights = initWeights(graph, { seed: 1, randomBatchNorm: true });
+  const random = mulberry32(job.batch);
+  const x = Float32Array.from({ length: job.batch * 224 * 224 * 3 }, () => random() * 2 - 1);
+  const nchw = permute(x, [job.batch, 224, 224, 3], [0, 3, 1, 2]).data;
+  const bytes = readFileSync(job.reference);
+  const reference = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  let run: () => Promise<unknown> | unknown;
+  let out: ArrayLike<number>;
+  let name: string;
+  let close: () => Promise<void> = async () => undefined;
+  if (job.engine === 'ours') {
+    const session = await InferenceSession.create(graph, weights, { threads: job.threads });
+    name = `mobilenet-ts (wasm)`;
+    out = session.run(x).logits!.data;
+    run = () => session.run(x);
+    close = () => session.release();
+  } else if (job.engine === 'ort-node' || job.engine === 'ort-web') {
+    const onnx = serializeOnnxModel(exportOnnx(graph, weights));
+    if (job.engine === 'ort-node') {
+      const s = await ortNode.InferenceSession.create(onnx, { intraOpNumThreads: job.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+      const feed = { input: new ortNode.Tensor('float32', nchw, [job.batch, 3, 224, 224]) };
+      name = 'onnxruntime-node (native)';
+      out = Object.values(await s.run(feed))[0]!.data as Float32Array;
+      run = () => s.run(feed);
+      close = () => s.release();
+    } else {
+      ortWeb.env.wasm.numThreads = job.threads;
+      const s = await ortWeb.InferenceSession.create(onnx, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+      const feed = { input: new ortWeb.Tensor('float32', nchw, [job.batch, 3, 224, 224]) };
+      name = 'onnxruntime-web (wasm)';
+      out = Object.values(await s.run(feed))[0]!.data as Float32Array;
+      run = () => s.run(feed);
+      close = () => s.release();
+    }
+  } else {
+    await tf.setBackend(job.engine === 'tfjs-wasm' ? 'wasm' : 'cpu');
+    await tf.ready();
+    const model = tfjsModel(graph, weights);
+    const input = tf.tensor4d(x, [job.batch, 224, 224, 3]);
+    run = () => {
+      const y = model(input);
+      const d = y.dataSync();
+      y.dispose();
+      return d;
+    };
+    name = `TensorFlow.js ${job.engine === 'tfjs-wasm' ? 'wasm' : 'cpu'}`;
+    out = run() as Float32Array;
+  }
+  const r = await time(run);
+  await close();
+  const row: Row = { model: job.label, engine: name, batch: job.batch, threads: job.threads, medianMs: r.median, minMs: r.min, imagesPerSecond: (1000 * job.batch) / r.median, maxAbsDiff: maxDiff(out, reference) };
+  process.stdout.write(`${JSON.stringify(row)}\n`);
+}
+
 async function main(): Promise<void> {
+  const childIndex = args.indexOf('--child');
+  if (childIndex >= 0) return child(JSON.parse(args[childIndex + 1]!) as Job);
   useNodeRuntime();
   const here = dirname(fileURLToPath(import.meta.url));
   const rows: Row[] = [];
-  const ours: Backend = (BACKENDS as readonly string[]).includes('wasm') ? ('wasm' as Backend) : 'ref';
   const models: Array<[string, string]> = [['mobilenet_v2_1.0_224', 'MobileNetV2 1.0-224'], ['mobilenet_v1_1.0_224', 'MobileNetV1 1.0-224']];
   const batches = QUICK ? [1] : [1, 8];
   const threadCounts = QUICK ? [1] : [1, 2];
-  for (const [name, label] of models) {
-    const graph = buildGraph(createSpec(name));
+  const tmp = mkdtempSync(join(tmpdir(), 'mobilenet-peers-'));
+  for (const [model, label] of models) {
+    const graph = buildGraph(createSpec(model));
     const weights = initWeights(graph, { seed: 1, randomBatchNorm: true });
-    const onnx = serializeOnnxModel(exportOnnx(graph, weights));
     for (const batch of batches) {
       const random = mulberry32(batch);
       const x = Float32Array.from({ length: batch * 224 * 224 * 3 }, () => random() * 2 - 1);
-      const nchw = permute(x, [batch, 224, 224, 3], [0, 3, 1, 2]).data;
-      const reference = (await InferenceSession.create(graph, weights, { backend: 'ref' })).run(x).logits!.data;
-      const add = (engine: string, threads: number, r: { median: number; min: number }, out?: ArrayLike<number>) => {
-        const row: Row = { model: label, engine, batch, threads, medianMs: r.median, minMs: r.min, imagesPerSecond: (1000 * batch) / r.median };
-        if (out) row.maxAbsDiff = maxDiff(out, reference);
-        rows.push(row);
-        console.error(`${label} b${batch} ${engine} t${threads}: median ${r.median.toFixed(2)} ms${row.maxAbsDiff !== undefined ? ` (max diff ${row.maxAbsDiff.toExponential(1)})` : ''}`);
-      };
+      const reference = join(tmp, `${model}-${batch}.f32`);
+      writeFileSync(reference, (await InferenceSession.create(graph, weights, { backend: 'ref' })).run(x).logits!.data);
+      const jobs: Job[] = [];
       for (const threads of threadCounts) {
-        if (ours !== 'ref' || (threads === 1 && batch === 1)) {
-          const session = await InferenceSession.create(graph, weights, { backend: ours, ...(ours === 'ref' ? {} : { threads }) } as never);
-          const out = session.run(x).logits!.data;
-          add(`mobilenet-ts (${ours})`, threads, await time(() => session.run(x)), out);
-          await session.release();
-        }
-        const native = await ortNode.InferenceSession.create(onnx, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-        const feed = { input: new ortNode.Tensor('float32', nchw, [batch, 3, 224, 224]) };
-        const nativeOut = (Object.values(await native.run(feed))[0]!.data as Float32Array);
-        add('onnxruntime-node (native)', threads, await time(() => native.run(feed)), nativeOut);
-        ortWeb.env.wasm.numThreads = threads;
-        const web = await ortWeb.InferenceSession.create(onnx, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-        const webFeed = { input: new ortWeb.Tensor('float32', nchw, [batch, 3, 224, 224]) };
-        const webOut = (Object.values(await web.run(webFeed))[0]!.data as Float32Array);
-        add('onnxruntime-web (wasm)', threads, await time(() => web.run(webFeed)), webOut);
-        await web.release();
+        for (const engine of ['ours', 'ort-node', 'ort-web'] as const) jobs.push({ model, label, engine, batch, threads, reference });
       }
-      for (const backend of QUICK ? ['wasm'] : ['wasm', 'cpu']) {
-        if (backend === 'cpu' && batch > 1) continue; // ~1 s per image: batch 1 says enough
-        await tf.setBackend(backend);
-        await tf.ready();
-        const tfModel = tfjsModel(graph, weights);
-        const input = tf.tensor4d(x, [batch, 224, 224, 3]);
-        const run = () => {
-          const y = tfModel(input);
-          const d = y.dataSync();
-          y.dispose();
-          return d;
-        };
-        const out = run();
-        add(`TensorFlow.js ${backend}`, 1, await time(run), out);
-        input.dispose();
+      jobs.push({ model, label, engine: 'tfjs-wasm', batch, threads: 1, reference });
+      if (batch === 1 && !QUICK) jobs.push({ model, label, engine: 'tfjs-cpu', batch, threads: 1, reference }); // ~1 s per image: batch 1 says enough
+      for (const job of jobs) {
+        const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify(job), '--iters', String(ITERS)], { encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`${job.engine} ${model} b${batch} t${job.threads} failed: ${r.stderr}`);
+        const row = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Row;
+        rows.push(row);
+        console.error(`${label} b${batch} ${row.engine} t${row.threads}: median ${row.medianMs.toFixed(2)} ms (max diff ${row.maxAbsDiff!.toExponential(1)})`);
       }
     }
   }
@@ -184,11 +227,11 @@ async function main(): Promise<void> {
   ];
   const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`;
   const date = new Date().toISOString().slice(0, 10);
-  console.log(`Peers benchmark, ${date}, ${machine}; ${ITERS} timed runs after ${WARMUP} warm-up; random weights; "vs mobilenet-ts" = engine time / ours (> 1: we are faster).\n`);
+  console.log(`Peers benchmark, ${date}, ${machine}; each engine in its own process; ${ITERS} timed runs after ${WARMUP} warm-up; random weights; "vs mobilenet-ts" = engine time / ours (> 1: we are faster).\n`);
   console.log(lines.join('\n'));
   const dir = join(here, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileAtomic(join(dir, 'peers.json'), `${JSON.stringify({ date, machine, iterations: ITERS, warmup: WARMUP, rows }, null, 1)}\n`);
+  writeFileAtomic(join(dir, 'peers.json'), `${JSON.stringify({ date, machine, iterations: ITERS, warmup: WARMUP, isolation: 'one process per measurement', rows }, null, 1)}\n`);
 }
 
 main().catch((error) => {

@@ -24,8 +24,8 @@ export interface MobileNetOptions {
   backend?: Backend;
   /** wasm: threads including the caller (default: the machine's cores in Node, else 1). */
   threads?: number;
-  /** wasm: MobileNetV2 §5.1 memory-efficient inverted residuals. */
-  memoryEfficient?: boolean;
+  /** wasm: MobileNetV2 §5.1 memory-efficient inverted residuals (default 'auto': for batches > 1). */
+  memoryEfficient?: boolean | 'auto';
 }
 
 export class MobileNet {

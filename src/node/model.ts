@@ -36,8 +36,8 @@ export interface LoadModelOptions {
   backend?: Backend;
   /** wasm: threads including the caller (default: the machine's cores). */
   threads?: number;
-  /** wasm: MobileNetV2 §5.1 memory-efficient inverted residuals. */
-  memoryEfficient?: boolean;
+  /** wasm: MobileNetV2 §5.1 memory-efficient inverted residuals (default 'auto': for batches > 1). */
+  memoryEfficient?: boolean | 'auto';
 }
 
 function engineOptions(options: LoadModelOptions): MobileNetOptions {

@@ -22,8 +22,11 @@ export interface SessionOptions {
   backend?: Backend;
   /** wasm: threads including the caller. Default: the machine's cores where a platform registered threads (Node), else 1. */
   threads?: number;
-  /** wasm: run inverted residual blocks band by band (MobileNetV2 §5.1): a fraction of the activation memory. */
-  memoryEfficient?: boolean;
+  /**
+   * wasm: run inverted residual blocks band by band (MobileNetV2 §5.1): a fraction of the activation
+   * memory. 'auto' (default): for batches of more than one image (faster there too); true: always.
+   */
+  memoryEfficient?: boolean | 'auto';
   /** wasm: use relaxed SIMD (FMA) when the runtime has it. Default true. */
   relaxedSimd?: boolean;
   /** Fold BN into the preceding convolutions (default true). */
@@ -104,7 +107,7 @@ export class InferenceSession {
     if (backend === 'wasm') {
       const engine = await WasmEngine.create(graph, checked, {
         threads: options.threads ?? defaultThreadCount(),
-        memoryEfficient: options.memoryEfficient ?? false,
+        memoryEfficient: options.memoryEfficient ?? 'auto',
         relaxed: options.relaxedSimd ?? true,
       });
       return new InferenceSession(graph, graph, checked, backend, engine);

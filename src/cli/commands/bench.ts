@@ -45,7 +45,7 @@ export function registerBench(program: Command): void {
     .option('--iters <k>', 'timed runs', '30')
     .option('--warmup <k>', 'untimed runs first', '5')
     .option('--backend <name>', 'wasm | ref', 'wasm')
-    .option('--memory-efficient', 'MobileNetV2 §5.1: run inverted residual blocks band by band')
+    .option('--memory-efficient', 'MobileNetV2 §5.1: run inverted residual blocks band by band (default only for batch > 1)')
     .option('--alpha <A>', 'width multiplier')
     .option('--resolution <R>', 'input size: an integer ≥ 32, or HxW')
     .option('--classes <N>', 'classifier outputs')
@@ -59,7 +59,7 @@ export function registerBench(program: Command): void {
       const warmup = parseInteger('--warmup', flags.warmup, 0);
       useNodeRuntime();
       const threads = flags.threads === undefined ? availableParallelism() : parseInteger('--threads', flags.threads, 1);
-      const engine = { backend, threads, memoryEfficient: Boolean(flags.memoryEfficient) };
+      const engine = { backend, threads, memoryEfficient: flags.memoryEfficient ? true : ('auto' as const) };
       const options = modelOptionsFromFlags(flags);
       let session: InferenceSession;
       let name: string;
@@ -94,7 +94,7 @@ export function registerBench(program: Command): void {
         minMs: times[0]!,
         imagesPerSecond: (1000 * batch) / medianMs,
         peakActivationBytes: session.peakActivationBytes(batch),
-        memoryEfficient: engine.memoryEfficient,
+        memoryEfficient: engine.memoryEfficient === true || batch > 1,
       };
       if (session.simd) result.simd = session.simd;
       let profile: ReturnType<InferenceSession['profile']> | undefined;
@@ -113,7 +113,7 @@ export function registerBench(program: Command): void {
       }
       const rows = [
         ['model', name],
-        ['engine', `${backend}${session.simd ? ` (${session.simd} SIMD)` : ''}, ${result.threads} thread${result.threads > 1 ? 's' : ''}${engine.memoryEfficient ? ', memory-efficient' : ''}`],
+        ['engine', `${backend}${session.simd ? ` (${session.simd} SIMD)` : ''}, ${result.threads} thread${result.threads > 1 ? 's' : ''}${result.memoryEfficient ? ', memory-efficient' : ''}`],
         ['batch', String(batch)],
         ['median', `${medianMs.toFixed(2)} ms`],
         ['min', `${result.minMs.toFixed(2)} ms`],

@@ -40,8 +40,11 @@ export interface WasmEngineOptions {
   threads?: number;
   /** Use relaxed SIMD (FMA) when available (default true). */
   relaxed?: boolean;
-  /** Run inverted residual blocks band by band (MobileNetV2 §5.1). Default false. */
-  memoryEfficient?: boolean;
+  /**
+   * Run inverted residual blocks band by band (MobileNetV2 §5.1). 'auto' (default): for batches of
+   * more than one image, where the bands' cache locality also makes it faster; false: never.
+   */
+  memoryEfficient?: boolean | 'auto';
 }
 
 interface Packed {
@@ -123,7 +126,7 @@ export class WasmEngine {
   readonly graph: Graph;
   readonly threads: number;
   readonly variant: K.KernelVariant;
-  readonly memoryEfficient: boolean;
+  readonly memoryEfficient: boolean | 'auto';
   private readonly kernels: K.WasmKernels;
   private readonly layers: FusedLayer[];
   private readonly tensorOf: Map<string, string>;
@@ -184,7 +187,7 @@ export class WasmEngine {
     const engine = new WasmEngine(folded.graph, kernels, folded.weights, {
       threads,
       relaxed: options.relaxed ?? true,
-      memoryEfficient: options.memoryEfficient ?? false,
+      memoryEfficient: options.memoryEfficient ?? 'auto',
     }, graph);
     if (threads > 1) {
       const factory = workerPoolFactory();
@@ -238,7 +241,7 @@ export class WasmEngine {
   }
 
   /** Group layers into steps; in memory-efficient mode, expand → dw → project become one chain. */
-  private steps(keep: Set<string>): Step[] {
+  private steps(keep: Set<string>, banded: boolean): Step[] {
     const readers = new Map<string, number>();
     for (const l of this.layers) {
       const inputs = l.kind === 'ref' ? l.inputs : l.kind === 'pointwise' && l.residual ? [l.input, l.residual] : [l.input];
@@ -250,7 +253,7 @@ export class WasmEngine {
       const a = this.layers[i]!;
       const b = this.layers[i + 1];
       const c = this.layers[i + 2];
-      if (this.memoryEfficient) {
+      if (banded) {
         // [producer] → depthwise → projection, intermediates read by the next layer only.
         if ((a.kind === 'pointwise' || a.kind === 'conv') && b?.kind === 'depthwise' && c?.kind === 'pointwise' &&
           b.input === a.output && c.input === b.output && internal(a.output) && internal(b.output) && (a.kind === 'conv' || !a.residual)) {
@@ -293,7 +296,7 @@ export class WasmEngine {
       keep.add(t(g.outputs.features));
       for (const tap of g.taps) keep.add(t(tap.node));
     }
-    const steps = this.steps(keep);
+    const steps = this.steps(keep, this.memoryEfficient === true || (this.memoryEfficient === 'auto' && batch > 1));
     const T = this.threads;
 
     // Liveness of materialized tensors.
