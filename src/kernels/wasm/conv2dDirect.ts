@@ -3,7 +3,7 @@
  * pixels. Descriptor layout, writer and weight packing; the kernel itself is assembly/conv2dDirect.ts.
  */
 import { fail } from '../ref/checks.js';
-import { checkClamp, checkInt, checkPointer, checkRange, layoutBytes, writeFields, type Layout } from './descriptor.js';
+import { checkClamp, checkInt, checkPointer, checkRange, layoutBytes, writeFields, type Layout, type DirectConvGeometry } from './descriptor.js';
 
 /**
  * out[oy, ox, o] = clamp(bias[o] + Σ_{ky,kx,ci} in[oy·strideH − padTop + ky·dilationH,
@@ -12,27 +12,11 @@ import { checkClamp, checkInt, checkPointer, checkRange, layoutBytes, writeField
  * zero and never read. Input (inHeight, inWidth, inChannels) and output (outHeight, outWidth,
  * outChannels) are dense NHWC images (one batch item per call).
  */
-export interface Conv2dDirectDesc {
+export interface Conv2dDirectDesc extends DirectConvGeometry {
   readonly input: number;
   readonly weights: number; // packConv2dDirect: [kh·kw·Cin][Cout padded to 8]
   readonly bias: number; // padded bias (packConv2dDirect puts it after the weights)
   readonly output: number;
-  readonly inHeight: number;
-  readonly inWidth: number;
-  readonly inChannels: number;
-  readonly outChannels: number;
-  readonly kernelH: number;
-  readonly kernelW: number;
-  readonly strideH: number;
-  readonly strideW: number;
-  readonly dilationH: number;
-  readonly dilationW: number;
-  readonly padTop: number;
-  readonly padLeft: number;
-  readonly outHeight: number;
-  readonly outWidth: number;
-  readonly rowStart: number;
-  readonly rowEnd: number;
   readonly clampMin: number;
   readonly clampMax: number;
 }

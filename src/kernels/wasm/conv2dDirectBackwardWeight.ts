@@ -3,7 +3,7 @@
  * Descriptor layout and writer; the kernel itself is assembly/conv2dDirectBackwardWeight.ts. The
  * stem's input gradient is never needed (its input is the image), so there is no kernel for it.
  */
-import { checkBoolean, checkFits, checkInt, checkPointer, checkRange, layoutBytes, writeFields, type Layout } from './descriptor.js';
+import { checkBoolean, checkFits, checkInt, checkPointer, checkRange, layoutBytes, writeFields, type Layout, type DirectConvGeometry } from './descriptor.js';
 
 /**
  * gradWeight[ky, kx, ci, co] (+)= Σ_{oy ∈ [rowStart, rowEnd), ox} input[oy·strideH − padTop + ky·dilationH,
@@ -13,27 +13,11 @@ import { checkBoolean, checkFits, checkInt, checkPointer, checkRange, layoutByte
  * Dense NHWC input (inHeight, inWidth, inChannels) and gradOutput (outHeight, outWidth, outChannels) of
  * one image; gradWeight is the reference (kh, kw, Cin, Cout) layout, dense.
  */
-export interface Conv2dDirectBackwardWeightDesc {
+export interface Conv2dDirectBackwardWeightDesc extends DirectConvGeometry {
   readonly input: number;
   readonly gradOutput: number;
   readonly gradWeight: number; // (kh, kw, Cin, Cout) floats
   readonly gradBias: number; // (Cout) floats, 0 = none
-  readonly inHeight: number;
-  readonly inWidth: number;
-  readonly inChannels: number;
-  readonly outChannels: number;
-  readonly kernelH: number;
-  readonly kernelW: number;
-  readonly strideH: number;
-  readonly strideW: number;
-  readonly dilationH: number;
-  readonly dilationW: number;
-  readonly padTop: number;
-  readonly padLeft: number;
-  readonly outHeight: number;
-  readonly outWidth: number;
-  readonly rowStart: number;
-  readonly rowEnd: number;
   readonly channelStart: number;
   readonly channelEnd: number;
   /** Add to gradWeight / gradBias instead of overwriting them. */

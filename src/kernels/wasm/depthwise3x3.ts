@@ -3,7 +3,7 @@
  * Descriptor layout, writer and weight packing; the kernel itself is assembly/depthwise3x3.ts.
  */
 import { fail } from '../ref/checks.js';
-import { checkClamp, checkInt, checkPointer, checkRange, layoutBytes, writeFields, type Layout } from './descriptor.js';
+import { checkClamp, checkInt, checkPointer, checkRange, layoutBytes, writeFields, type Layout, type DepthwiseGeometry } from './descriptor.js';
 
 /**
  * out[oy, ox, c] = clamp(bias[c] + Σ_{ky,kx} in[oy·strideH − padTop + ky·dilationH,
@@ -12,25 +12,10 @@ import { checkClamp, checkInt, checkPointer, checkRange, layoutBytes, writeField
  * (and never read). Input row r lives at input + (r − inputRowBase)·inWidth·inStride·4, so `input` may
  * point at a band of rows; output row oy lives at output + oy·outWidth·outStride·4 (absolute).
  */
-export interface Depthwise3x3Desc {
+export interface Depthwise3x3Desc extends DepthwiseGeometry {
   readonly input: number;
   readonly weights: number; // packDepthwise3x3: per group of 4 channels [bias(4)][k0(4)] … [k8(4)]
   readonly output: number;
-  readonly inHeight: number;
-  readonly inWidth: number;
-  readonly channels: number;
-  readonly inStride: number; // floats between input pixels, ≥ channels
-  readonly outStride: number; // floats between output pixels, ≥ channels
-  readonly strideH: number;
-  readonly strideW: number;
-  readonly dilationH: number;
-  readonly dilationW: number;
-  readonly padTop: number;
-  readonly padLeft: number;
-  readonly outHeight: number;
-  readonly outWidth: number;
-  readonly rowStart: number;
-  readonly rowEnd: number;
   /** The input row that `input` points at (0 for a whole tensor). */
   readonly inputRowBase: number;
   readonly clampMin: number;

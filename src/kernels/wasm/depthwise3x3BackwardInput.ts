@@ -5,7 +5,7 @@
  * assembly/depthwise3x3BackwardInput.ts.
  */
 import { fail } from '../ref/checks.js';
-import { checkFits, checkInt, checkPointer, checkRange, layoutBytes, writeFields, type Layout } from './descriptor.js';
+import { checkFits, checkInt, checkPointer, checkRange, layoutBytes, writeFields, type Layout, type DepthwiseGeometry } from './descriptor.js';
 import { packDepthwise3x3 } from './depthwise3x3.js';
 
 /**
@@ -16,26 +16,11 @@ import { packDepthwise3x3 } from './depthwise3x3.js';
  * window reads get 0). The geometry is the forward's (depthwise3x3's descriptor): gradOutput row oy
  * at gradOutput + oy·outWidth·outStride·4, gradInput row iy at gradInput + iy·inWidth·inStride·4.
  */
-export interface Depthwise3x3BackwardInputDesc {
+export interface Depthwise3x3BackwardInputDesc extends DepthwiseGeometry {
   readonly gradOutput: number;
   readonly weights: number; // packDepthwise3x3Transposed(weight, C): the rotated taps
   readonly gradInput: number;
-  readonly inHeight: number;
-  readonly inWidth: number;
-  readonly channels: number;
-  readonly inStride: number; // floats between gradInput pixels, ≥ channels
-  readonly outStride: number; // floats between gradOutput pixels, ≥ channels
-  readonly strideH: number;
-  readonly strideW: number;
-  readonly dilationH: number;
-  readonly dilationW: number;
-  readonly padTop: number;
-  readonly padLeft: number;
-  readonly outHeight: number;
-  readonly outWidth: number;
   /** Input rows: threads split them. */
-  readonly rowStart: number;
-  readonly rowEnd: number;
 }
 
 type Depthwise3x3BackwardInputField = keyof Depthwise3x3BackwardInputDesc;

@@ -4,7 +4,7 @@
  * assembly/depthwise3x3BackwardWeight.ts.
  */
 import { fail } from '../ref/checks.js';
-import { checkBoolean, checkFits, checkInt, checkPointer, checkRange, layoutBytes, writeFields, type Layout } from './descriptor.js';
+import { checkBoolean, checkFits, checkInt, checkPointer, checkRange, layoutBytes, writeFields, type Layout, type DepthwiseGeometry } from './descriptor.js';
 
 /**
  * gradWeight[ky, kx, c] (+)= Σ_{oy ∈ [rowStart, rowEnd), ox} input[oy·strideH − padTop + ky·dilationH,
@@ -14,27 +14,12 @@ import { checkBoolean, checkFits, checkInt, checkPointer, checkRange, layoutByte
  * One image per call: a batch is one call per image with `accumulate` after the first. gradWeight is
  * the reference layout (3, 3, C, 1): tap (ky, kx) of channel c at gradWeight + ((ky·3 + kx)·C + c)·4.
  */
-export interface Depthwise3x3BackwardWeightDesc {
+export interface Depthwise3x3BackwardWeightDesc extends DepthwiseGeometry {
   readonly input: number; // the forward's input, row r at input + r·inWidth·inStride·4
   readonly gradOutput: number; // row oy at gradOutput + oy·outWidth·outStride·4
   readonly gradWeight: number; // (3, 3, C) floats
   readonly gradBias: number; // (C) floats, 0 = none
-  readonly inHeight: number;
-  readonly inWidth: number;
-  readonly channels: number;
-  readonly inStride: number; // floats between input pixels, ≥ channels
-  readonly outStride: number; // floats between gradOutput pixels, ≥ channels
-  readonly strideH: number;
-  readonly strideW: number;
-  readonly dilationH: number;
-  readonly dilationW: number;
-  readonly padTop: number;
-  readonly padLeft: number;
-  readonly outHeight: number;
-  readonly outWidth: number;
   /** Output rows summed over. */
-  readonly rowStart: number;
-  readonly rowEnd: number;
   readonly channelStart: number;
   readonly channelEnd: number;
   /** Add to gradWeight / gradBias instead of overwriting them. */

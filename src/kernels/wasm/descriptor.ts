@@ -84,3 +84,40 @@ export const KERNEL_IDS = {
   pointwiseWeightGrad: 4, depthwise3x3BackwardInput: 5, depthwise3x3BackwardWeight: 6, conv2dDirectBackwardWeight: 7,
   channelStats: 8, scaleShiftClamp: 9, bnBackwardReduce: 10, bnBackwardApply: 11, addInPlace: 12, globalAvgPoolBackward: 13,
 } as const;
+
+/**
+ * The sliding-window geometry every convolution descriptor carries (the gradient kernels take the
+ * forward's): sizes, strides, dilation, top/left padding (bottom/right follow from the output size)
+ * and the output-row sub-range a call computes.
+ */
+export interface WindowGeometry {
+  readonly inHeight: number;
+  readonly inWidth: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
+  readonly padTop: number;
+  readonly padLeft: number;
+  readonly outHeight: number;
+  readonly outWidth: number;
+  readonly rowStart: number;
+  readonly rowEnd: number;
+}
+
+/** The depthwise kernels' geometry: a window, the channels, and the floats between pixels. */
+export interface DepthwiseGeometry extends WindowGeometry {
+  readonly channels: number;
+  /** Floats between input (or input-gradient) pixels, ≥ channels. */
+  readonly inStride: number;
+  /** Floats between output (or output-gradient) pixels, ≥ channels. */
+  readonly outStride: number;
+}
+
+/** The direct convolution's geometry: a window with input and output channels and a k×k kernel. */
+export interface DirectConvGeometry extends WindowGeometry {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelH: number;
+  readonly kernelW: number;
+}

@@ -42,5 +42,5 @@ export { ADD_IN_PLACE_DESC_BYTES, ADD_IN_PLACE_LAYOUT, writeAddInPlaceDesc, type
 export {
   GLOBAL_AVG_POOL_BACKWARD_DESC_BYTES, GLOBAL_AVG_POOL_BACKWARD_LAYOUT, writeGlobalAvgPoolBackwardDesc, type GlobalAvgPoolBackwardDesc,
 } from './globalAvgPoolBackward.js';
-export { KERNEL_IDS, type FieldSpec, type Layout } from './descriptor.js';
+export { KERNEL_IDS, type FieldSpec, type Layout, type WindowGeometry, type DepthwiseGeometry, type DirectConvGeometry } from './descriptor.js';
 export { Arena } from './arena.js';
