@@ -77,7 +77,7 @@ export interface TrainRunOptions {
   log?: (line: string) => void;
   /** Stop after this many optimizer steps in this invocation (tests, smoke runs). */
   maxSteps?: number;
-  /** Training threads (default: one per core). Results are the same for any count. */
+  /** Training threads (default: one per core). */
   threads?: number;
 }
 
