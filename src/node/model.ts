@@ -68,6 +68,9 @@ export async function loadModel(source: string, options: LoadModelOptions = {}):
     model = source;
   } else if (isFile(source)) {
     file = source;
+  } else if (/[\\/]|\.(safetensors|pth|pt|h5|onnx)$/i.test(source)) {
+    // A path, not a registry name: say plainly that the file is missing.
+    throw new MobileNetError('IO_ERROR', `cannot read ${source}: no such file`);
   } else {
     return loadPretrained(source, options);
   }
