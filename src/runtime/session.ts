@@ -13,6 +13,7 @@ import { checkWeights, type Weights } from './weights.js';
 import { WasmEngine, type StepProfile } from './wasm/engine.js';
 import { defaultThreadCount } from './wasm/pool.js';
 import { activationMemory } from '../graph/cost.js';
+import { conv2dDesc, depthwiseDesc } from './descriptors.js';
 
 /** 'wasm': the WebAssembly SIMD engine (the default); 'ref': the reference kernels (the definition, slow). */
 export type Backend = 'wasm' | 'ref';
@@ -218,23 +219,13 @@ export class InferenceSession {
     const [outH = 1, outW = 1] = node.shape;
     switch (node.op) {
       case 'conv2d': {
-        const a = node.attrs;
         const out = fresh();
-        ref.conv2d(x, this.param(`${node.name}.weight`), this.optionalParam(`${node.name}.bias`), out, {
-          batch, inHeight: inH, inWidth: inW, inChannels: a.inChannels, outHeight: outH, outWidth: outW, outChannels: a.outChannels,
-          kernelHeight: a.kernel[0], kernelWidth: a.kernel[1], strideHeight: a.stride[0], strideWidth: a.stride[1],
-          dilationHeight: a.dilation[0], dilationWidth: a.dilation[1], padTop: a.padding.top, padLeft: a.padding.left, groups: a.groups,
-        });
+        ref.conv2d(x, this.param(`${node.name}.weight`), this.optionalParam(`${node.name}.bias`), out, conv2dDesc(node, inShape, batch));
         return out;
       }
       case 'depthwiseConv2d': {
-        const a = node.attrs;
         const out = fresh();
-        ref.depthwiseConv2d(x, this.param(`${node.name}.weight`), this.optionalParam(`${node.name}.bias`), out, {
-          batch, inHeight: inH, inWidth: inW, channels: a.channels, multiplier: a.multiplier, outHeight: outH, outWidth: outW,
-          kernelHeight: a.kernel[0], kernelWidth: a.kernel[1], strideHeight: a.stride[0], strideWidth: a.stride[1],
-          dilationHeight: a.dilation[0], dilationWidth: a.dilation[1], padTop: a.padding.top, padLeft: a.padding.left,
-        });
+        ref.depthwiseConv2d(x, this.param(`${node.name}.weight`), this.optionalParam(`${node.name}.bias`), out, depthwiseDesc(node, inShape, batch));
         return out;
       }
       case 'pointwiseConv2d': {

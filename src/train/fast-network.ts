@@ -12,18 +12,10 @@ import * as ref from '../kernels/ref/index.js';
 import * as K from '../kernels/wasm/index.js';
 import { shapeSize } from '../tensor.js';
 import type { Weights } from '../runtime/weights.js';
-import { conv2dDesc, depthwiseDesc } from './network.js';
-import { barrier, controlBytes, CONTROL, JOB_AREA_OFFSET, JOB_SLOT_INTS, Op, runCalls } from '../runtime/wasm/execute.js';
+import { conv2dDesc, depthwiseDesc } from '../runtime/descriptors.js';
+import { barrier, controlBytes, CONTROL, JOB_AREA_OFFSET, JOB_SLOT_INTS, Op, runCalls, split } from '../runtime/wasm/execute.js';
 import { defaultThreadCount, workerPoolFactory, type WorkerPool } from '../runtime/wasm/pool.js';
 
-/** Split [0, n) into `parts` ranges with boundaries on multiples of `align`. */
-function split(n: number, parts: number, align = 1): Array<[number, number]> {
-  const units = Math.ceil(n / align);
-  return Array.from({ length: parts }, (_, i) => [
-    Math.min(n, Math.round((units * i) / parts) * align),
-    Math.min(n, Math.round((units * (i + 1)) / parts) * align),
-  ]);
-}
 
 const PAGE = 65536;
 const NO_CLAMP = { clampMin: -Infinity, clampMax: Infinity };

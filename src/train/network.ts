@@ -10,6 +10,7 @@ import * as ref from '../kernels/ref/index.js';
 import { shapeSize } from '../tensor.js';
 import type { Weights } from '../runtime/weights.js';
 import { nodeParams } from '../graph/ops.js';
+import { conv2dDesc, depthwiseDesc } from '../runtime/descriptors.js';
 
 interface Saved {
   input?: Float32Array;
@@ -207,22 +208,4 @@ export class TrainableNetwork {
       if (dx) addGrad(node.inputs[0]!, dx);
     }
   }
-}
-
-export function conv2dDesc(node: GraphNode & { op: 'conv2d' }, inShape: TensorShape, batch: number): ref.Conv2dDesc {
-  const a = node.attrs;
-  return {
-    batch, inHeight: inShape[0]!, inWidth: inShape[1]!, inChannels: a.inChannels, outHeight: node.shape[0]!, outWidth: node.shape[1]!, outChannels: a.outChannels,
-    kernelHeight: a.kernel[0], kernelWidth: a.kernel[1], strideHeight: a.stride[0], strideWidth: a.stride[1],
-    dilationHeight: a.dilation[0], dilationWidth: a.dilation[1], padTop: a.padding.top, padLeft: a.padding.left, groups: a.groups,
-  };
-}
-
-export function depthwiseDesc(node: GraphNode & { op: 'depthwiseConv2d' }, inShape: TensorShape, batch: number): ref.DepthwiseConv2dDesc {
-  const a = node.attrs;
-  return {
-    batch, inHeight: inShape[0]!, inWidth: inShape[1]!, channels: a.channels, multiplier: a.multiplier, outHeight: node.shape[0]!, outWidth: node.shape[1]!,
-    kernelHeight: a.kernel[0], kernelWidth: a.kernel[1], strideHeight: a.stride[0], strideWidth: a.stride[1],
-    dilationHeight: a.dilation[0], dilationWidth: a.dilation[1], padTop: a.padding.top, padLeft: a.padding.left,
-  };
 }

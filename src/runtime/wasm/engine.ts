@@ -21,11 +21,12 @@ import * as ref from '../../kernels/ref/index.js';
 import * as K from '../../kernels/wasm/index.js';
 import { shapeSize } from '../../tensor.js';
 import { nodeMacs } from '../../graph/cost.js';
+import { conv2dDesc, depthwiseDesc } from '../descriptors.js';
 import { planArena, type TensorLifetime } from '../arena.js';
 import { foldBatchNorm } from '../fold.js';
 import { fuseLayers, type FusedLayer } from '../fuse.js';
 import type { Weights } from '../weights.js';
-import { CONTROL, executePlan, Op, type StepPlan } from './execute.js';
+import { CONTROL, executePlan, Op, split, type StepPlan } from './execute.js';
 import { workerPoolFactory, type WorkerPool } from './pool.js';
 
 const PAGE = 65536;
@@ -84,18 +85,6 @@ interface Plan {
   offsets: Map<string, number>;
   arenaBytes: number;
   scratchBytes: number;
-}
-
-/** Split [0, n) into `parts` near-equal ranges whose boundaries are multiples of `align`. */
-function split(n: number, parts: number, align = 1): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  const units = Math.ceil(n / align);
-  for (let i = 0; i < parts; i++) {
-    const a = Math.min(n, Math.round((units * i) / parts) * align);
-    const b = Math.min(n, Math.round((units * (i + 1)) / parts) * align);
-    out.push([a, b]);
-  }
-  return out;
 }
 
 class Heap {
@@ -577,24 +566,13 @@ export class WasmEngine {
     const w = (k: string) => this.refWeights.get(`${node.name}.${k}`)?.data ?? null;
     const inShape = this.shapes.get(l.inputs[0]!)!;
     const [h = 1, wd = 1] = inShape;
-    const [oh = 1, ow = 1] = node.shape;
     switch (node.op) {
       case 'conv2d': {
-        const a = node.attrs;
-        ref.conv2d(x, w('weight')!, w('bias'), out, {
-          batch, inHeight: h, inWidth: wd, inChannels: a.inChannels, outHeight: oh, outWidth: ow, outChannels: a.outChannels,
-          kernelHeight: a.kernel[0], kernelWidth: a.kernel[1], strideHeight: a.stride[0], strideWidth: a.stride[1],
-          dilationHeight: a.dilation[0], dilationWidth: a.dilation[1], padTop: a.padding.top, padLeft: a.padding.left, groups: a.groups,
-        });
+        ref.conv2d(x, w('weight')!, w('bias'), out, conv2dDesc(node, inShape, batch));
         break;
       }
       case 'depthwiseConv2d': {
-        const a = node.attrs;
-        ref.depthwiseConv2d(x, w('weight')!, w('bias'), out, {
-          batch, inHeight: h, inWidth: wd, channels: a.channels, multiplier: a.multiplier, outHeight: oh, outWidth: ow,
-          kernelHeight: a.kernel[0], kernelWidth: a.kernel[1], strideHeight: a.stride[0], strideWidth: a.stride[1],
-          dilationHeight: a.dilation[0], dilationWidth: a.dilation[1], padTop: a.padding.top, padLeft: a.padding.left,
-        });
+        ref.depthwiseConv2d(x, w('weight')!, w('bias'), out, depthwiseDesc(node, inShape, batch));
         break;
       }
       case 'batchNorm':

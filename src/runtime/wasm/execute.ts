@@ -182,3 +182,15 @@ export function runCalls(exports: KernelExports, memory: WebAssembly.Memory, cal
     }
   }
 }
+
+/** Split [0, n) into `parts` near-equal ranges whose boundaries are multiples of `align`. */
+export function split(n: number, parts: number, align = 1): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  const units = Math.ceil(n / align);
+  for (let i = 0; i < parts; i++) {
+    const a = Math.min(n, Math.round((units * i) / parts) * align);
+    const b = Math.min(n, Math.round((units * (i + 1)) / parts) * align);
+    out.push([a, b]);
+  }
+  return out;
+}
