@@ -12,7 +12,7 @@ import { buildGraph, type Graph } from '../graph/build.js';
 import { createSpec } from '../spec/registry.js';
 import type { Arch, ModelOptions } from '../spec/types.js';
 import { initWeights, type Weights } from '../runtime/weights.js';
-import { splitDataset, type Dataset } from '../data/dataset.js';
+import { deriveSeed, seededPermutation, splitDataset, subsetDataset, type Dataset } from '../data/dataset.js';
 import { FASHION_MNIST_STATS, measureMeanStd, type NormalizationStats } from '../data/augment.js';
 import { DataLoader } from '../data/loader.js';
 import { serializeSafetensors } from '../io/safetensors.js';
@@ -79,6 +79,8 @@ export interface TrainRunOptions {
   maxSteps?: number;
   /** Training threads (default: one per core). */
   threads?: number;
+  /** Train on this many images of the training set (a seeded random subset; default all). */
+  trainImages?: number;
 }
 
 export interface EpochRecord {
@@ -159,6 +161,13 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const log = o.log ?? (() => undefined);
   const config = o.config;
   const data = await loadData({ dataset: o.dataset, dataDir: o.dataDir, resolution: o.model.resolution, validationFraction: o.validationFraction, skipBad: o.skipBad }, config.seed);
+  if (o.trainImages !== undefined) {
+    if (!Number.isInteger(o.trainImages) || o.trainImages < config.batchSize) {
+      throw new MobileNetError('INVALID_ARGUMENT', `trainImages must be an integer of at least one batch (${config.batchSize}), got ${o.trainImages}`);
+    }
+    const order = seededPermutation(data.train.size, deriveSeed(config.seed, 0x5b5e7));
+    if (o.trainImages < data.train.size) data.train = subsetDataset(data.train, order.subarray(0, o.trainImages));
+  }
   const classes = [...data.train.classes];
   const channels = data.train.channels;
   const inputSize = o.model.resolution ?? data.train.height;

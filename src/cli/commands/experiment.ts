@@ -7,6 +7,15 @@ import { writePlot } from '../../node/plot.js';
 import { textTable } from '../format.js';
 import { parseInteger } from '../options.js';
 import { UsageError } from '../errors.js';
+import { parseChoice, parsePositiveNumber } from '../options.js';
+import { runTradeoff } from '../../node/tradeoff.js';
+import type { Arch } from '../../spec/types.js';
+
+function parseList(flag: string, raw: string, parse: (flag: string, raw: string) => number): number[] {
+  const parts = raw.split(',').map((s) => s.trim());
+  if (parts.length === 0 || parts.some((p) => p === '')) throw new UsageError(`${flag} must be a comma-separated list, got '${raw}'`);
+  return parts.map((p) => parse(flag, p));
+}
 
 function parseDims(raw: string): number[] {
   const dims = raw.split(',').map((s) => Number(s.trim()));
@@ -31,7 +40,7 @@ function explainNetwork(measured: number, theory: number): string {
 }
 
 export function registerExperiments(program: Command): void {
-  const experiment = program.command('experiment').description("rerun the papers' experiments: manifold, memory");
+  const experiment = program.command('experiment').description("rerun the papers' experiments: manifold, separable, tradeoff, memory");
 
   experiment
     .command('manifold')
@@ -113,6 +122,66 @@ export function registerExperiments(program: Command): void {
       `Layer detail: im2col ${layer.measured.im2colMs.toFixed(2)} ms + GEMM ${layer.measured.gemmMs.toFixed(2)} ms; depthwise ${layer.measured.depthwiseMs.toFixed(2)} ms + pointwise ${layer.measured.pointwiseMs.toFixed(2)} ms.\n` +
       `${explainLayer(layer.measuredSpeedup, layer.theoreticalSpeedup)}\n${explainNetwork(net.measuredSpeedup, net.theoreticalSpeedup)}\n` +
       `figure: ${flags.out}\n`);
+    });
+
+  experiment
+    .command('tradeoff')
+    .description('MobileNetV1 Tables 6–7 / Figures 4–5 on Fashion-MNIST: train a grid of width multipliers × resolutions with one short budget; accuracy vs multiply-adds vs latency')
+    .option('--arch <name>', 'mobilenet_v1 | mobilenet_v2', 'mobilenet_v1')
+    .option('--alphas <list>', 'width multipliers α', '1,0.75,0.5,0.25')
+    .option('--resolutions <list>', 'input sizes (the 28×28 images are resized; small-input variant)', '28,24,20,16')
+    .option('--dataset <name>', 'fashion-mnist | sample (bundled 1,000 images)', 'fashion-mnist')
+    .option('--data-dir <dir>', 'where the Fashion-MNIST IDX files are (default /usr/share/datasets/fashion-mnist)')
+    .option('--train-images <n>', 'the budget: a seeded random subset of this many training images…', '10000')
+    .option('--epochs <n>', '…for this many epochs (SGD Nesterov, cosine schedule, label smoothing 0.1, crop and flip)', '2')
+    .option('--batch <n>', 'batch size', '64')
+    .option('--lr <lr>', 'peak learning rate', '0.1')
+    .option('--seed <n>', 'seed of subset, initialization, shuffling and augmentation', '0')
+    .option('--latency-iters <k>', 'timed single-image runs per model (median; 1 thread)', '30')
+    .option('--out <dir>', 'output folder: runs/<point>/ (each resumable), tradeoff.json, tradeoff.png, tradeoff-latency.png', 'tradeoff')
+    .option('--json', 'print the result as JSON instead of a table')
+    .action(async (flags: {
+      arch: string; alphas: string; resolutions: string; dataset: string; dataDir?: string; trainImages: string; epochs: string;
+      batch: string; lr: string; seed: string; latencyIters: string; out: string; json?: boolean;
+    }) => {
+      const arch = parseChoice<Arch>('--arch', flags.arch, ['mobilenet_v1', 'mobilenet_v2']);
+      const alphas = parseList('--alphas', flags.alphas, parsePositiveNumber);
+      const resolutions = parseList('--resolutions', flags.resolutions, (flag, raw) => parseInteger(flag, raw, 8));
+      const dataset = parseChoice('--dataset', flags.dataset, ['fashion-mnist', 'sample'] as const);
+      const batchSize = parseInteger('--batch', flags.batch, 2);
+      const trainImages = parseInteger('--train-images', flags.trainImages, batchSize);
+      const result = await runTradeoff({
+        arch, alphas, resolutions, dataset, ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), trainImages,
+        config: {
+          epochs: parseInteger('--epochs', flags.epochs, 1),
+          batchSize,
+          lr: parsePositiveNumber('--lr', flags.lr),
+          optimizer: { type: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 4e-5 },
+          schedule: { type: 'cosine' },
+          labelSmoothing: 0.1,
+          seed: parseInteger('--seed', flags.seed, 0),
+          emaDecay: 0,
+          freezeBackbone: false,
+        },
+        augment: { cropPadding: 2, horizontalFlip: true },
+        latencyIterations: parseInteger('--latency-iters', flags.latencyIters, 1),
+        out: flags.out,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      if (result.interrupted) {
+        process.exitCode = 130;
+        return;
+      }
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+        return;
+      }
+      const best = new Set(result.pareto.map((p) => `${p.alpha}/${p.resolution}`));
+      process.stdout.write(`${textTable(
+        [{ header: 'α' }, { header: 'resolution', align: 'right' }, { header: 'mult-adds', align: 'right' }, { header: 'weights', align: 'right' }, { header: 'accuracy', align: 'right' }, { header: 'ms / image', align: 'right' }, { header: '' }],
+        result.rows.map((r) => [String(r.alpha), `${r.resolution}×${r.resolution}`, millions(r.macs, 2), millions(r.params, 3), `${(100 * r.accuracy).toFixed(2)}%`, r.latencyMs.toFixed(2), best.has(`${r.alpha}/${r.resolution}`) ? 'pareto' : '']),
+      )}\n\nbudget: ${result.trainImages} training images × ${result.config.epochs} epochs per model; accuracy on the ${dataset} test set; latency: median of ${flags.latencyIters} single-image runs, 1 thread.\n` +
+      `pareto: no other model is both cheaper (mult-adds) and more accurate.\nfigures: ${result.figures!.macs}, ${result.figures!.latency}\n`);
     });
 
   experiment
