@@ -111,6 +111,8 @@ interface Data {
   test: Dataset;
   stats: NormalizationStats;
   name: string;
+  /** Folder datasets with skipBad: the files that failed to decode and were left out. */
+  skipped?: string[];
 }
 
 interface DataRequest {
@@ -137,7 +139,7 @@ async function loadData(o: DataRequest, seed: number): Promise<Data> {
     const size = o.resolution ?? 224;
     const all = await loadImageFolder(dir, { size, skipBad: o.skipBad ?? false });
     const split = splitDataset(all, o.validationFraction ?? 0.1, seed);
-    return { train: split.train, test: split.validation, stats: measureMeanStd(split.train), name: o.dataset };
+    return { train: split.train, test: split.validation, stats: measureMeanStd(split.train), name: o.dataset, skipped: all.skipped.map((s) => s.path) };
   }
   throw new MobileNetError('INVALID_ARGUMENT', `--dataset must be fashion-mnist, sample or folder:<dir>, got '${o.dataset}'`);
 }
@@ -161,6 +163,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const log = o.log ?? (() => undefined);
   const config = o.config;
   const data = await loadData({ dataset: o.dataset, dataDir: o.dataDir, resolution: o.model.resolution, validationFraction: o.validationFraction, skipBad: o.skipBad }, config.seed);
+  if (data.skipped?.length) {
+    log(`skipped ${data.skipped.length} image(s) that failed to decode: ${data.skipped.slice(0, 5).join(', ')}${data.skipped.length > 5 ? ', …' : ''}`);
+  }
   if (o.trainImages !== undefined) {
     if (!Number.isInteger(o.trainImages) || o.trainImages < config.batchSize) {
       throw new MobileNetError('INVALID_ARGUMENT', `trainImages must be an integer of at least one batch (${config.batchSize}), got ${o.trainImages}`);

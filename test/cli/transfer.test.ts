@@ -1,0 +1,92 @@
+/**
+ * Transfer learning from an image folder as a user does it: `mobilenet train --dataset folder:<dir>
+ * --weights <model> --freeze-backbone` on PNGs written to disk, a corrupt file refused by name (or
+ * skipped and counted with --skip-bad), a new head sized to the folder's classes, a backbone left
+ * exactly as it was, and the new model classifying a file by its folder's name.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { repoRoot } from '../helpers.js';
+import { loadFashionMnist } from '../../src/node/datasets.js';
+import { parseSafetensors } from '../../src/io/safetensors.js';
+import { runCli } from './cli-helpers.js';
+
+const BUNDLED = join(repoRoot, 'models', 'fashion-mnist.safetensors');
+/** Three Fashion-MNIST classes, by label, and the folder names they get. */
+const CLASSES: Array<[number, string]> = [[1, 'trouser'], [8, 'bag'], [9, 'ankle-boot']];
+const PER_CLASS = 30;
+
+async function writeFolder(dir: string): Promise<string[]> {
+  const sample = await loadFashionMnist({ dataDir: join(repoRoot, 'data', 'fashion-mnist-sample'), split: 'train' });
+  const files: string[] = [];
+  for (const [label, name] of CLASSES) {
+    mkdirSync(join(dir, name), { recursive: true });
+    let n = 0;
+    for (let i = 0; i < sample.size && n < PER_CLASS; i++) {
+      const s = sample.get(i);
+      if (s.label !== label) continue;
+      const file = join(dir, name, `${String(n).padStart(3, '0')}.png`);
+      await sharp(Buffer.from(s.pixels), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(file);
+      files.push(file);
+      n++;
+    }
+    assert.equal(n, PER_CLASS, `the sample has ${PER_CLASS} images of class ${label}`);
+  }
+  return files;
+}
+
+test('train --dataset folder: --weights --freeze-backbone: corrupt file named, --skip-bad counts it, new 3-class head, backbone untouched', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mobilenet-transfer-'));
+  try {
+    const images = join(dir, 'images');
+    const files = await writeFolder(images);
+    writeFileSync(join(images, 'bag', 'broken.png'), Buffer.from('\x89PNG\r\n\x1a\nthis is not an image'));
+    const args = ['train', '--dataset', `folder:${images}`, '--resolution', '28', '--weights', BUNDLED, '--freeze-backbone',
+      '--epochs', '4', '--batch', '16', '--lr', '0.05', '--seed', '1'];
+
+    const refused = runCli([...args, '--out', join(dir, 'refused')]);
+    assert.equal(refused.status, 2, refused.stderr);
+    assert.match(refused.stderr, /broken\.png/);
+
+    const out = join(dir, 'run');
+    const ok = runCli([...args, '--skip-bad', '--out', out], { timeoutMs: 240_000 });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stderr, /skipped 1 image\(s\) that failed to decode: .*broken\.png/);
+
+    const before = parseSafetensors(new Uint8Array(readFileSync(BUNDLED)));
+    const after = parseSafetensors(new Uint8Array(readFileSync(join(out, 'model.safetensors'))));
+    assert.deepEqual(JSON.parse(after.metadata['mobilenet.labels']!), CLASSES.map(([, n]) => n).sort(), 'the labels are the folder names');
+    let same = 0;
+    const resized: string[] = [];
+    for (const [name, t] of before.tensors) {
+      const u = after.tensors.get(name);
+      assert.ok(u, `${name} is still in the model`);
+      if (u.shape.join() !== t.shape.join()) {
+        resized.push(name);
+        assert.ok(u.shape.includes(CLASSES.length) && !u.shape.includes(10), `${name}: the new head has ${CLASSES.length} outputs, got shape ${u.shape.join('×')}`);
+        continue;
+      }
+      assert.deepEqual(u.data, t.data, `${name} changed although the backbone was frozen`);
+      same++;
+    }
+    assert.ok(resized.length >= 1 && resized.length <= 2, `only the classifier is resized, got ${resized.join(', ')}`);
+    assert.ok(same > 100, `${same} backbone tensors compared`);
+
+    const evaluation = JSON.parse(readFileSync(join(out, 'evaluation.json'), 'utf8')) as { accuracy: number; count: number; classes: string[] };
+    assert.deepEqual([...evaluation.classes].sort(), CLASSES.map(([, n]) => n).sort());
+    assert.ok(evaluation.count >= 6, `validation images: ${evaluation.count}`);
+    // The backbone already tells these three classes apart (it was trained on Fashion-MNIST).
+    assert.ok(evaluation.accuracy >= 0.8, `validation accuracy ${evaluation.accuracy}`);
+
+    const bootFile = files.find((f) => f.includes('ankle-boot'))!;
+    const classified = runCli(['classify', '--model', join(out, 'model.safetensors'), bootFile]);
+    assert.equal(classified.status, 0, classified.stderr);
+    assert.match(classified.stdout, /ankle-boot/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
