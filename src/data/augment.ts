@@ -155,6 +155,43 @@ export function randomCrop(
   return padAndCrop(pixels, height, width, channels, padding, top, left, out);
 }
 
+/**
+ * Random erasing (Zhong et al. 2017, "Random Erasing Data Augmentation"; their Fashion-MNIST runs
+ * gained most from it): with probability `probability`, a rectangle of 2–40% of the image area and
+ * aspect ratio 0.3–3.3 is filled with uniform random values. Up to 10 draws for a rectangle that fits;
+ * none fitting leaves the image as it is. Writes `out` (a copy of `pixels` first); returns it.
+ */
+export function randomErase(
+  pixels: Uint8Array,
+  height: number,
+  width: number,
+  channels: number,
+  probability: number,
+  random: () => number,
+  out?: Uint8Array,
+): Uint8Array {
+  checkImage(pixels, height, width, channels, 'randomErase');
+  if (!(probability >= 0 && probability <= 1)) throw new MobileNetError('INVALID_ARGUMENT', `randomErase: probability must be from 0 to 1, got ${probability}`);
+  const result = outputBuffer(out, pixels.length, 'randomErase');
+  if (result !== pixels) result.set(pixels);
+  if (random() >= probability) return result;
+  const area = height * width;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const target = area * (0.02 + random() * (0.4 - 0.02));
+    const aspect = Math.exp(Math.log(0.3) + random() * (Math.log(1 / 0.3) - Math.log(0.3)));
+    const h = Math.round(Math.sqrt(target * aspect));
+    const w = Math.round(Math.sqrt(target / aspect));
+    if (h < 1 || w < 1 || h > height || w > width) continue;
+    const top = Math.floor(random() * (height - h + 1));
+    const left = Math.floor(random() * (width - w + 1));
+    for (let y = top; y < top + h; y++) {
+      for (let i = (y * width + left) * channels, end = i + w * channels; i < end; i++) result[i] = Math.floor(random() * 256);
+    }
+    return result;
+  }
+  return result;
+}
+
 /** Mean and std broadcast to three channels, checked. */
 function expandStats(stats: NormalizationStats, what: string): { mean: [number, number, number]; std: [number, number, number] } {
   const expand = (values: readonly number[] | undefined, name: string, positive: boolean): [number, number, number] => {
@@ -250,6 +287,8 @@ export interface TransformConfig extends NormalizationStats {
   cropPadding?: number;
   /** Random horizontal flips (probability ½). Default false. */
   horizontalFlip?: boolean;
+  /** Random erasing probability (after crop and flip); 0 (default) = off. */
+  randomErasing?: number;
 }
 
 export interface ImageShape {
@@ -299,6 +338,10 @@ export function createTransform(config: TransformConfig, input: ImageShape): Ima
     throw new MobileNetError('INVALID_ARGUMENT', `createTransform: cropPadding must be a non-negative integer, got ${String(cropPadding)}`);
   }
   const horizontalFlip = config.horizontalFlip ?? false;
+  const erasing = config.randomErasing ?? 0;
+  if (typeof erasing !== 'number' || !(erasing >= 0 && erasing <= 1)) {
+    throw new MobileNetError('INVALID_ARGUMENT', `createTransform: randomErasing must be a probability from 0 to 1, got ${String(erasing)}`);
+  }
   const { mean, std } = expandStats(config, 'createTransform');
   const table = normalizationTable({ divisor: 255, mean, std }); // (3, 256)
   const inputLength = height * width * channels;
@@ -306,6 +349,7 @@ export function createTransform(config: TransformConfig, input: ImageShape): Ima
   const resize = outputHeight !== height || outputWidth !== width;
   const cropped = new Uint8Array(inputLength); // (H, W, C)
   const flipped = new Uint8Array(inputLength); // (H, W, C)
+  const erased = new Uint8Array(inputLength); // (H, W, C)
   const rgb = new Uint8Array(height * width * 3); // (H, W, 3)
 
   return {
@@ -313,7 +357,7 @@ export function createTransform(config: TransformConfig, input: ImageShape): Ima
     outputHeight,
     outputWidth,
     outputLength,
-    augments: cropPadding > 0 || horizontalFlip,
+    augments: cropPadding > 0 || horizontalFlip || erasing > 0,
     apply(pixels: Uint8Array, out: Float32Array, random?: () => number): Float32Array {
       if (!(pixels instanceof Uint8Array) || pixels.length !== inputLength) {
         throw new MobileNetError('SHAPE_MISMATCH', `transform: expected a ${height}×${width}×${channels} uint8 image (${inputLength} bytes), got ${pixels instanceof Uint8Array ? pixels.length : 'no Uint8Array'}`);
@@ -327,6 +371,9 @@ export function createTransform(config: TransformConfig, input: ImageShape): Ima
       }
       if (random !== undefined && horizontalFlip && random() < 0.5) {
         current = flipHorizontal(current, height, width, channels, flipped);
+      }
+      if (random !== undefined && erasing > 0) {
+        current = randomErase(current, height, width, channels, erasing, random, erased);
       }
       if (!resize) {
         // Normalize straight from C channels; gray is broadcast to R, G, B.

@@ -35,7 +35,7 @@ export interface TradeoffOptions {
   /** The budget: this many training images (a seeded subset) for config.epochs epochs. */
   trainImages: number;
   config: TrainConfig;
-  augment: { cropPadding: number; horizontalFlip: boolean };
+  augment: { cropPadding: number; horizontalFlip: boolean; randomErasing?: number };
   /** Timed single-image runs per model (median), after 5 warm-ups. */
   latencyIterations: number;
   out: string;

@@ -67,7 +67,7 @@ export interface TrainRunOptions {
   resume?: boolean;
   /** Pretrained weights to start from (transfer learning; the head is re-initialized when it differs). */
   weights?: string;
-  augment: { cropPadding: number; horizontalFlip: boolean };
+  augment: { cropPadding: number; horizontalFlip: boolean; randomErasing?: number };
   /** Folder datasets: the fraction held out for evaluation. Default 0.1. */
   validationFraction?: number;
   skipBad?: boolean;
@@ -101,6 +101,9 @@ export interface TrainRunResult {
   interrupted: boolean;
   modelPath?: string;
 }
+
+/** Inputs up to this size train with the small-input strides by default. */
+export const SMALL_INPUT_MAX = 64;
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The bundled sample: <package>/data/fashion-mnist-sample (from dist/src/node). */
@@ -144,6 +147,12 @@ async function loadData(o: DataRequest, seed: number): Promise<Data> {
   throw new MobileNetError('INVALID_ARGUMENT', `--dataset must be fashion-mnist, sample or folder:<dir>, got '${o.dataset}'`);
 }
 
+/** A model's (x / divisor − mean) / std as the loader's (x / 255 − mean') / std'. */
+function statsFromPreprocess(p: ModelMetadata['preprocess']): NormalizationStats {
+  const k = p.divisor / 255;
+  return { mean: p.mean.map((m) => m * k), std: p.std.map((s) => s * k) };
+}
+
 function toFloat16Tensors(weights: Weights): NamedTensors {
   const out: NamedTensors = new Map<string, Tensor>();
   for (const [name, t] of weights) {
@@ -154,8 +163,14 @@ function toFloat16Tensors(weights: Weights): NamedTensors {
   return out;
 }
 
+/** JSON with object keys sorted, so that equal settings compare equal whatever their key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v);
+}
+
 function sameConfig(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return canonical(a) === canonical(b);
 }
 
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
@@ -174,9 +189,11 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     if (o.trainImages < data.train.size) data.train = subsetDataset(data.train, order.subarray(0, o.trainImages));
   }
   const classes = [...data.train.classes];
-  const channels = data.train.channels;
   const inputSize = o.model.resolution ?? data.train.height;
-  const modelOptions: ModelOptions = { ...o.model, resolution: inputSize, classes: classes.length };
+  const side = typeof inputSize === 'number' ? inputSize : Math.min(inputSize.height, inputSize.width);
+  // Small images (Fashion-MNIST, CIFAR) get the small-input strides unless told otherwise.
+  const smallInput = o.model.smallInput ?? side <= SMALL_INPUT_MAX;
+  const modelOptions: ModelOptions = { ...o.model, resolution: inputSize, smallInput, classes: classes.length };
   try {
     mkdirSync(o.out, { recursive: true });
   } catch (error) {
@@ -217,6 +234,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   } else if (o.weights) {
     const loaded = await readModel(readFileBytes(o.weights), { fileName: o.weights, model: o.arch, options: modelOptions, strict: false });
     params = loaded.weights;
+    // The backbone learned on inputs normalized its way (ImageNet's mean/std for torchvision, x/127.5 − 1
+    // for Keras, …): feed it the same, not the new data's own statistics.
+    data.stats = statsFromPreprocess(loaded.metadata.preprocess);
   }
 
   const trainer = await Trainer.create(graph, params, config, o.threads === undefined ? {} : { threads: o.threads });
@@ -228,8 +248,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     crop: { height: typeof inputSize === 'number' ? inputSize : inputSize.height, width: typeof inputSize === 'number' ? inputSize : inputSize.width },
     interpolation: 'bilinear' as const,
     divisor: 255,
-    mean: [0, 1, 2].map((c) => data.stats.mean[channels === 1 ? 0 : c]!) as [number, number, number],
-    std: [0, 1, 2].map((c) => data.stats.std[channels === 1 ? 0 : c]!) as [number, number, number],
+    mean: [0, 1, 2].map((c) => data.stats.mean[data.stats.mean.length === 1 ? 0 : c]!) as [number, number, number],
+    std: [0, 1, 2].map((c) => data.stats.std[data.stats.std.length === 1 ? 0 : c]!) as [number, number, number],
   };
   const modelMeta: ModelMetadata = { model: o.arch, options: modelOptions, preprocess, labels: classes, source: `trained by mobilenet-ts on ${data.name}` };
 
@@ -256,6 +276,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     ? new SingleBar({ stream: process.stderr, format: 'epoch {epoch} [{bar}] {value}/{total} | loss {loss} | acc {acc}% | {ips} img/s | ETA {eta_formatted}', hideCursor: true })
     : undefined;
   let steps = 0;
+  /** The last epoch's test evaluation and the step it was taken at (the final one reuses it). */
+  let lastEvaluation: { step: number; evaluation: Evaluation } | undefined;
   try {
     for (let epoch = position.epoch; epoch < config.epochs && !interrupted; epoch++) {
       const start = performance.now();
@@ -292,6 +314,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       }
       const seconds = (performance.now() - start) / 1000;
       const evaluation = await trainer.evaluate(testLoader.epoch());
+      lastEvaluation = { step: trainer.step, evaluation };
       const record: EpochRecord = {
         epoch,
         step: trainer.step,
@@ -322,7 +345,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   }
   const result: TrainRunResult = { history, interrupted };
   if (!interrupted) {
-    const final = await trainer.evaluate(testLoader.epoch());
+    const final = lastEvaluation?.step === trainer.step ? lastEvaluation.evaluation : await trainer.evaluate(testLoader.epoch());
     result.final = final;
     const modelPath = join(o.out, 'model.safetensors');
     writeFileAtomic(modelPath, serializeSafetensors(toFloat16Tensors(trainer.evaluationWeights()), metadataToStrings(modelMeta)));

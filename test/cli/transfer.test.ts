@@ -60,6 +60,12 @@ test('train --dataset folder: --weights --freeze-backbone: corrupt file named, -
     const before = parseSafetensors(new Uint8Array(readFileSync(BUNDLED)));
     const after = parseSafetensors(new Uint8Array(readFileSync(join(out, 'model.safetensors'))));
     assert.deepEqual(JSON.parse(after.metadata['mobilenet.labels']!), CLASSES.map(([, n]) => n).sort(), 'the labels are the folder names');
+    // The frozen backbone is fed inputs normalized as it was trained (the bundled model's Fashion-MNIST
+    // mean/std), not with the new folder's own statistics.
+    const pre = (m: Record<string, string>) => JSON.parse(m['mobilenet.preprocess']!) as { mean: number[]; std: number[]; divisor: number };
+    assert.deepEqual(pre(after.metadata).mean, pre(before.metadata).mean);
+    assert.deepEqual(pre(after.metadata).std, pre(before.metadata).std);
+    assert.equal(JSON.parse(after.metadata['mobilenet.options']!).smallInput, true, '28-pixel inputs train with the small-input strides');
     let same = 0;
     const resized: string[] = [];
     for (const [name, t] of before.tensors) {

@@ -16,6 +16,7 @@ import {
   normalizeToFloat32,
   padAndCrop,
   randomCrop,
+  randomErase,
 } from '../../src/data/augment.js';
 import { ArrayDataset } from '../../src/data/dataset.js';
 import { resizeImage } from '../../src/data/resize.js';
@@ -238,4 +239,41 @@ test('createTransform with augmentation: seeded, equal to crop → flip → resi
     normalizeToFloat32(grayToRgb(flipHorizontal(image, 28, 28, 1)), 3, FASHION_MNIST_STATS),
   );
   assert.deepEqual(flipOnly.apply(image, new Float32Array(flipOnly.outputLength), () => 0.75), normalizeToFloat32(grayToRgb(image), 3, FASHION_MNIST_STATS));
+});
+
+test('randomErase: probability 0 leaves the image; 1 fills one rectangle of 2–40% of the area with random values; seeded', () => {
+  const h = 28;
+  const w = 28;
+  const image = new Uint8Array(h * w).fill(7);
+  assert.deepEqual(randomErase(image, h, w, 1, 0, seededRandom(1)), image);
+  for (let seed = 0; seed < 50; seed++) {
+    const out = randomErase(image, h, w, 1, 1, seededRandom(seed));
+    assert.deepEqual(out, randomErase(image, h, w, 1, 1, seededRandom(seed)), 'same seed, same image');
+    // The changed pixels lie in one rectangle; its area is within the paper's bounds.
+    let top = h, bottom = -1, left = w, right = -1, changed = 0;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        if (out[y * w + x] === 7) continue;
+        changed++;
+        top = Math.min(top, y); bottom = Math.max(bottom, y); left = Math.min(left, x); right = Math.max(right, x);
+      }
+    }
+    if (changed === 0) continue; // no rectangle fitted in 10 draws (rare)
+    const area = (bottom - top + 1) * (right - left + 1);
+    assert.ok(changed <= area && changed >= area * 0.9, `seed ${seed}: ${changed} changed pixels in a ${area}-pixel box`);
+    assert.ok(area >= 0.02 * h * w * 0.5 && area <= 0.4 * h * w * 1.2, `seed ${seed}: area ${area} of ${h * w}`);
+  }
+  assert.equal(image.every((v) => v === 7), true, 'the input is not modified');
+  assert.throws(() => randomErase(image, h, w, 1, 1.5, seededRandom(1)), /probability/);
+});
+
+test('createTransform with randomErasing: erases in training mode only', () => {
+  const image = new Uint8Array(28 * 28).fill(100);
+  const transform = createTransform({ mean: [0], std: [1], randomErasing: 1 }, { height: 28, width: 28, channels: 1 });
+  assert.equal(transform.augments, true);
+  const plain = transform.apply(image, new Float32Array(transform.outputLength));
+  assert.ok(plain.every((v) => Math.abs(v - 100 / 255) < 1e-6));
+  const erased = transform.apply(image, new Float32Array(transform.outputLength), seededRandom(3));
+  assert.ok(erased.some((v) => Math.abs(v - 100 / 255) > 1e-6));
+  assert.throws(() => createTransform({ mean: [0], std: [1], randomErasing: -1 }, { height: 28, width: 28, channels: 1 }), /randomErasing/);
 });

@@ -9,7 +9,7 @@ interface TrainFlags {
   arch: string;
   alpha: string;
   resolution?: string;
-  smallInput: boolean;
+  smallInput?: boolean;
   dataset: string;
   dataDir?: string;
   epochs: string;
@@ -27,6 +27,8 @@ interface TrainFlags {
   freezeBackbone?: boolean;
   cropPadding: string;
   flip: boolean;
+  randomErasing: string;
+  dropout?: string;
   skipBad?: boolean;
   maxSteps?: string;
 }
@@ -45,6 +47,12 @@ export const DEFAULTS = {
   seed: '0',
   cropPadding: '2',
 };
+
+function parseProbability(flag: string, raw: string): number {
+  const p = parseNumber(flag, raw);
+  if (p < 0 || p > 1) throw new UsageError(`${flag} must be a probability from 0 to 1, got '${raw}'`);
+  return p;
+}
 
 function optimizerConfig(name: string, weightDecay: number): { config: OptimizerConfig; lr: number } {
   switch (name) {
@@ -67,7 +75,9 @@ export function registerTrain(program: Command): void {
     .option('--arch <name>', 'mobilenet_v1 | mobilenet_v2', DEFAULTS.arch)
     .option('--alpha <A>', 'width multiplier', DEFAULTS.alpha)
     .option('--resolution <R>', 'input size (default: the images\' size, 28 for Fashion-MNIST)')
-    .option('--no-small-input', 'use the standard stem (stride 2) and strides even for small images')
+    .option('--dropout <rate>', 'dropout before the classifier (default: the convention\'s, e.g. 0.2 for V2, 0.001 for V1)')
+    .option('--small-input', 'stem and first stride-2 stage at stride 1 (default for inputs of 64 pixels or less)')
+    .option('--no-small-input', 'the standard strides even for small images (default above 64 pixels, e.g. for ImageNet weights)')
     .option('--dataset <name>', 'fashion-mnist | sample (bundled 1,000 images, ~1 minute) | folder:<dir> (one sub-folder per class)', 'sample')
     .option('--data-dir <dir>', 'where the Fashion-MNIST IDX files are (default /usr/share/datasets/fashion-mnist)')
     .option('--epochs <n>', 'epochs', DEFAULTS.epochs)
@@ -81,6 +91,7 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'seed of initialization, shuffling, augmentation and dropout', DEFAULTS.seed)
     .option('--crop-padding <px>', 'random crop after zero padding by this many pixels (0 = off)', DEFAULTS.cropPadding)
     .option('--no-flip', 'no random horizontal flips')
+    .option('--random-erasing <p>', 'random erasing probability (Zhong et al. 2017; 0 = off)', '0')
     .option('--weights <file>', 'start from these weights (transfer learning; a different head is re-initialized)')
     .option('--freeze-backbone', 'train only the classifier, on the frozen backbone\'s features')
     .option('--skip-bad', 'folder datasets: skip (and count) images that fail to decode')
@@ -89,8 +100,10 @@ export function registerTrain(program: Command): void {
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
     .action(async (flags: TrainFlags) => {
       const arch = parseChoice<Arch>('--arch', flags.arch, ['mobilenet_v1', 'mobilenet_v2']);
-      const model: ModelOptions = { alpha: parsePositiveNumber('--alpha', flags.alpha), smallInput: flags.smallInput };
-      if (flags.resolution !== undefined) model.resolution = parseResolution(flags.resolution, flags.smallInput ? 8 : 32);
+      const model: ModelOptions = { alpha: parsePositiveNumber('--alpha', flags.alpha) };
+      if (flags.smallInput !== undefined) model.smallInput = flags.smallInput;
+      if (flags.dropout !== undefined) model.dropout = parseProbability('--dropout', flags.dropout);
+      if (flags.resolution !== undefined) model.resolution = parseResolution(flags.resolution, flags.smallInput === false ? 32 : 8);
       const weightDecay = parseNumber('--weight-decay', flags.weightDecay);
       const { config: optimizer, lr } = optimizerConfig(flags.optimizer, weightDecay);
       const schedule = parseChoice('--schedule', flags.schedule, ['cosine', 'exponential', 'step', 'constant'] as const);
@@ -114,7 +127,7 @@ export function registerTrain(program: Command): void {
         out: flags.out,
         resume: Boolean(flags.resume),
         ...(flags.weights ? { weights: flags.weights } : {}),
-        augment: { cropPadding: parseInteger('--crop-padding', flags.cropPadding, 0), horizontalFlip: flags.flip },
+        augment: { cropPadding: parseInteger('--crop-padding', flags.cropPadding, 0), horizontalFlip: flags.flip, randomErasing: parseProbability('--random-erasing', flags.randomErasing) },
         skipBad: Boolean(flags.skipBad),
         progress: true,
         log: (line) => process.stderr.write(`${line}\n`),
