@@ -10,3 +10,4 @@ export { defaultCacheDir, cachedWeightsPath } from './cache.js';
 export { useNodeRuntime } from './runtime.js';
 export { runTraining, evaluateModel, SAMPLE_DIR, type TrainRunOptions, type TrainRunResult, type EpochRecord } from './train.js';
 export { svgToPng, writePlot } from './plot.js';
+export { runTradeoff, type TradeoffOptions, type TradeoffResult } from './tradeoff.js';

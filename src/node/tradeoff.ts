@@ -113,6 +113,9 @@ export async function runTradeoff(o: TradeoffOptions): Promise<TradeoffResult> {
         resume: true,
         augment: o.augment,
         trainImages: o.trainImages,
+        log: (line) => {
+          if (line.startsWith('epoch') && !line.includes('batch')) log(`    ${line}`);
+        },
         ...(o.threads === undefined ? {} : { threads: o.threads }),
       });
       if (result.interrupted) {

@@ -71,6 +71,7 @@ const EXPECTED_NODE_EXPORTS = [
   'loadImages',
   'loadModel',
   'readFileBytes',
+  'runTradeoff',
   'runTraining',
   'svgToPng',
   'useNodeRuntime',

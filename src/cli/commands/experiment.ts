@@ -18,9 +18,11 @@ function parseList(flag: string, raw: string, parse: (flag: string, raw: string)
 }
 
 function parseDims(raw: string): number[] {
-  const dims = raw.split(',').map((s) => Number(s.trim()));
-  if (dims.length === 0 || dims.some((n) => !Number.isInteger(n) || n < 2)) throw new UsageError(`--dims must be a comma-separated list of integers ≥ 2, got '${raw}'`);
-  return dims;
+  return parseList('--dims', raw, (flag, p) => {
+    const n = Number(p);
+    if (!Number.isInteger(n) || n < 2) throw new UsageError(`${flag} must be a comma-separated list of integers ≥ 2, got '${raw}'`);
+    return n;
+  });
 }
 
 /** Why measured and theoretical speed-ups differ, from the numbers actually measured. */

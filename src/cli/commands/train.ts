@@ -1,7 +1,8 @@
 /** mobilenet train and mobilenet eval. */
 import type { Command } from 'commander';
 import type { Arch, ModelOptions, OptimizerConfig, TrainConfig } from '../../index.js';
-import { runTraining, evaluateModel } from '../../node/index.js';
+import { runTraining, evaluateModel, readFileBytes } from '../../node/index.js';
+import { readModel } from '../../model/load.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parseInteger, parseNumber, parsePositiveNumber, parseResolution } from '../options.js';
 
@@ -92,15 +93,26 @@ export function registerTrain(program: Command): void {
     .option('--crop-padding <px>', 'random crop after zero padding by this many pixels (0 = off)', DEFAULTS.cropPadding)
     .option('--no-flip', 'no random horizontal flips')
     .option('--random-erasing <p>', 'random erasing probability (Zhong et al. 2017; 0 = off)', '0')
-    .option('--weights <file>', 'start from these weights (transfer learning; a different head is re-initialized)')
+    .option('--weights <file>', 'start from these weights (transfer learning; a different head is re-initialized); --arch, --alpha and --resolution default to theirs')
     .option('--freeze-backbone', 'train only the classifier, on the frozen backbone\'s features')
     .option('--skip-bad', 'folder datasets: skip (and count) images that fail to decode')
     .option('--max-steps <n>', 'stop after this many steps (saving a checkpoint to resume from)')
     .requiredOption('--out <dir>', 'output folder: checkpoint, metrics.jsonl, model.safetensors, plots')
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
-    .action(async (flags: TrainFlags) => {
-      const arch = parseChoice<Arch>('--arch', flags.arch, ['mobilenet_v1', 'mobilenet_v2']);
+    .action(async (flags: TrainFlags, command: Command) => {
+      let arch = parseChoice<Arch>('--arch', flags.arch, ['mobilenet_v1', 'mobilenet_v2']);
       const model: ModelOptions = { alpha: parsePositiveNumber('--alpha', flags.alpha) };
+      if (flags.weights) {
+        // Fine-tuning: the architecture, α and input size not given are the weights' own (from the
+        // file's metadata, or inferred from a .pth/.h5), not the Fashion-MNIST recipe's defaults.
+        const given = (name: string) => command.getOptionValueSource(name) === 'cli';
+        const loaded = await readModel(readFileBytes(flags.weights), { fileName: flags.weights, strict: false });
+        const spec = loaded.graph.spec!;
+        if (!given('arch')) arch = spec.arch;
+        if (!given('alpha')) model.alpha = spec.alpha;
+        if (flags.resolution === undefined) model.resolution = { height: spec.height, width: spec.width };
+        if (flags.smallInput === undefined) model.smallInput = spec.smallInput;
+      }
       if (flags.smallInput !== undefined) model.smallInput = flags.smallInput;
       if (flags.dropout !== undefined) model.dropout = parseProbability('--dropout', flags.dropout);
       if (flags.resolution !== undefined) model.resolution = parseResolution(flags.resolution, flags.smallInput === false ? 32 : 8);
