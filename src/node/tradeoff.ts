@@ -1,8 +1,8 @@
 /**
  * `mobilenet experiment tradeoff` for Node: trains every (α, resolution) point of the grid with the
  * same short budget (runTraining, one folder per point, so an interrupted sweep resumes where it
- * stopped and finished points are read back), then measures each trained model's latency and writes
- * the table (tradeoff.json) and the two figures.
+ * stopped and finished points are read back), then measures every trained model's latency (after
+ * all training, on a quiet machine) and writes the table (tradeoff.json) and the two figures.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -131,10 +131,14 @@ export async function runTradeoff(o: TradeoffOptions): Promise<TradeoffResult> {
     if (!last || last.epoch + 1 !== o.config.epochs) {
       throw new MobileNetError('INVALID_ARGUMENT', `${dir} holds a run of ${history.length} epochs, this sweep asks for ${o.config.epochs}: use another --out`);
     }
-    const latencyMs = await measureLatency(modelPath, o.latencyIterations);
-    const row: TradeoffRow = { ...point, ...cost, accuracy: last.testAccuracy, latencyMs, ...(trainSeconds === undefined ? {} : { trainSeconds }) };
+    const row: TradeoffRow = { ...point, ...cost, accuracy: last.testAccuracy, latencyMs: 0, ...(trainSeconds === undefined ? {} : { trainSeconds }) };
     rows.push(row);
-    log(`    accuracy ${(100 * row.accuracy).toFixed(2)}%, ${latencyMs.toFixed(2)} ms per image`);
+    log(`    accuracy ${(100 * row.accuracy).toFixed(2)}%`);
+  }
+  // Latency last, once no training shares the machine.
+  for (const row of rows) {
+    row.latencyMs = await measureLatency(join(o.out, 'runs', tradeoffRunName(row), 'model.safetensors'), o.latencyIterations);
+    log(`α = ${row.alpha}, ${row.resolution}×${row.resolution}: ${row.latencyMs.toFixed(2)} ms per image`);
   }
   const name = o.arch === 'mobilenet_v1' ? 'MobileNetV1' : 'MobileNetV2';
   const budget = `${o.trainImages.toLocaleString('en-US')} images × ${o.config.epochs} epochs`;
