@@ -36,6 +36,8 @@ export interface TradeoffOptions {
   trainImages: number;
   config: TrainConfig;
   augment: { cropPadding: number; horizontalFlip: boolean; randomErasing?: number };
+  /** Recompute each model's BN statistics over this many training images after training (0 = off). */
+  preciseBatchNorm?: number;
   /** Timed single-image runs per model (median), after 5 warm-ups. */
   latencyIterations: number;
   out: string;
@@ -48,6 +50,7 @@ export interface TradeoffResult {
   dataset: string;
   trainImages: number;
   config: TrainConfig;
+  preciseBatchNorm: number;
   rows: TradeoffRow[];
   /** The rows no other row beats on both multiply-adds and accuracy, cheapest first. */
   pareto: TradeoffPoint[];
@@ -113,6 +116,7 @@ export async function runTradeoff(o: TradeoffOptions): Promise<TradeoffResult> {
         resume: true,
         augment: o.augment,
         trainImages: o.trainImages,
+        preciseBatchNorm: o.preciseBatchNorm ?? 0,
         log: (line) => {
           if (line.startsWith('epoch') && !line.includes('batch')) log(`    ${line}`);
         },
@@ -120,7 +124,7 @@ export async function runTradeoff(o: TradeoffOptions): Promise<TradeoffResult> {
       });
       if (result.interrupted) {
         log(`interrupted during ${dir}: its checkpoint is saved; run the same command again to continue`);
-        return { arch: o.arch, dataset: o.dataset, trainImages: o.trainImages, config: o.config, rows, pareto: [], interrupted: true };
+        return { arch: o.arch, dataset: o.dataset, trainImages: o.trainImages, config: o.config, preciseBatchNorm: o.preciseBatchNorm ?? 0, rows, pareto: [], interrupted: true };
       }
       trainSeconds = (performance.now() - started) / 1000;
     } else {
@@ -131,7 +135,10 @@ export async function runTradeoff(o: TradeoffOptions): Promise<TradeoffResult> {
     if (!last || last.epoch + 1 !== o.config.epochs) {
       throw new MobileNetError('INVALID_ARGUMENT', `${dir} holds a run of ${history.length} epochs, this sweep asks for ${o.config.epochs}: use another --out`);
     }
-    const row: TradeoffRow = { ...point, ...cost, accuracy: last.testAccuracy, latencyMs: 0, ...(trainSeconds === undefined ? {} : { trainSeconds }) };
+    // The final evaluation (after precise BN when asked) is evaluation.json; the last epoch's is the fallback.
+    const evaluationPath = join(dir, 'evaluation.json');
+    const accuracy = existsSync(evaluationPath) ? (JSON.parse(readFileSync(evaluationPath, 'utf8')) as { accuracy: number }).accuracy : last.testAccuracy;
+    const row: TradeoffRow = { ...point, ...cost, accuracy, latencyMs: 0, ...(trainSeconds === undefined ? {} : { trainSeconds }) };
     rows.push(row);
     log(`    accuracy ${(100 * row.accuracy).toFixed(2)}%`);
   }
@@ -150,6 +157,7 @@ export async function runTradeoff(o: TradeoffOptions): Promise<TradeoffResult> {
     dataset: o.dataset,
     trainImages: o.trainImages,
     config: o.config,
+    preciseBatchNorm: o.preciseBatchNorm ?? 0,
     rows,
     pareto: paretoFront(rows).map((r) => ({ alpha: r.alpha, resolution: r.resolution })),
     figures,

@@ -81,6 +81,11 @@ export interface TrainRunOptions {
   threads?: number;
   /** Train on this many images of the training set (a seeded random subset; default all). */
   trainImages?: number;
+  /**
+   * After the last epoch, recompute the BN statistics over this many training images (no
+   * augmentation) under the final weights ("precise BN"; Trainer.recalibrateBatchNorm). 0 = off.
+   */
+  preciseBatchNorm?: number;
 }
 
 export interface EpochRecord {
@@ -97,6 +102,8 @@ export interface EpochRecord {
 
 export interface TrainRunResult {
   history: EpochRecord[];
+  /** Training images the final BN statistics were recomputed over (0: the moving averages). */
+  preciseBatchNormImages?: number;
   final?: Evaluation;
   interrupted: boolean;
   modelPath?: string;
@@ -345,11 +352,19 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   }
   const result: TrainRunResult = { history, interrupted };
   if (!interrupted) {
-    const final = lastEvaluation?.step === trainer.step ? lastEvaluation.evaluation : await trainer.evaluate(testLoader.epoch());
+    let recalibrated = 0;
+    if (o.preciseBatchNorm) {
+      const calibration = new DataLoader(data.train, { batchSize: config.batchSize, transform: { ...data.stats, size: inputSize }, augment: false, shuffle: true, dropLast: true, seed: deriveSeed(config.seed, 0xb2) });
+      const batches = Math.max(1, Math.min(calibration.batchesPerEpoch, Math.round(o.preciseBatchNorm / config.batchSize)));
+      recalibrated = trainer.recalibrateBatchNorm(Array.from({ length: batches }, (_, i) => calibration.batch(0, i)).map((b) => ({ images: b.images.slice(), labels: b.labels.slice(), size: b.size })));
+      if (recalibrated) log(`precise BN: statistics recomputed over ${recalibrated} training images`);
+    }
+    const final = !recalibrated && lastEvaluation?.step === trainer.step ? lastEvaluation.evaluation : await trainer.evaluate(testLoader.epoch());
+    result.preciseBatchNormImages = recalibrated;
     result.final = final;
     const modelPath = join(o.out, 'model.safetensors');
     writeFileAtomic(modelPath, serializeSafetensors(toFloat16Tensors(trainer.evaluationWeights()), metadataToStrings(modelMeta)));
-    writeFileAtomic(join(o.out, 'evaluation.json'), `${JSON.stringify({ ...final, classes }, null, 1)}\n`);
+    writeFileAtomic(join(o.out, 'evaluation.json'), `${JSON.stringify({ ...final, classes, preciseBatchNormImages: recalibrated }, null, 1)}\n`);
     await plotConfusion(join(o.out, 'confusion.png'), final, classes, `${graph.name} on ${data.name}`);
     result.modelPath = modelPath;
   }

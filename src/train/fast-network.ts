@@ -70,6 +70,8 @@ export class FastTrainableNetwork {
   /** BN node → the activation it is fused with (its sole reader), and the activation → its BN. */
   private readonly bnAct = new Map<string, GraphNode & { op: 'activation' }>();
   private readonly actBn = new Map<string, string>();
+  /** When set, training-mode forwards update the BN moving statistics with this decay (precise BN). */
+  batchNormDecayOverride: number | undefined = undefined;
 
   private constructor(graph: Graph, params: Weights, kernels: K.WasmKernels, threads: number) {
     this.graph = graph;
@@ -350,7 +352,7 @@ export class FastTrainableNetwork {
           K.batchNormFromSums(sum, sumSquares, this.f32(shift).slice(), pixels, w('gamma'), w('beta'), node.attrs.epsilon, {
             mean, invStd, scale: this.f32(stats.scale), shift: this.f32(stats.shift), unbiasedVariance,
           });
-          ref.updateRunningStats(w('movingMean'), w('movingVariance'), mean, unbiasedVariance, node.attrs.decay);
+          ref.updateRunningStats(w('movingMean'), w('movingVariance'), mean, unbiasedVariance, this.batchNormDecayOverride ?? node.attrs.decay);
           split(pixels, T, 4).forEach(([p0, p1], t) => {
             if (p1 > p0) {
               this.enqueue(t, Op.ScaleShiftClamp, K.SCALE_SHIFT_CLAMP_DESC_BYTES, (v, at) => K.writeScaleShiftClampDesc(v, at, {

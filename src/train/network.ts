@@ -23,6 +23,8 @@ interface Saved {
 export class TrainableNetwork {
   readonly graph: Graph;
   readonly params: Weights;
+  /** When set, training-mode forwards update the BN moving statistics with this decay (precise BN). */
+  batchNormDecayOverride: number | undefined = undefined;
   /** Gradients of the trainable parameters (no entries for BN moving statistics). */
   readonly grads = new Map<string, { data: Float32Array; shape: readonly number[] }>();
   private saved = new Map<string, Saved>();
@@ -106,7 +108,7 @@ export class TrainableNetwork {
           const invStd = new Float32Array(c);
           const unbiasedVariance = new Float32Array(c);
           ref.batchNormTraining(x, out, { gamma: w('gamma'), beta: w('beta'), epsilon: node.attrs.epsilon }, { mean, invStd, unbiasedVariance }, desc);
-          ref.updateRunningStats(w('movingMean'), w('movingVariance'), mean, unbiasedVariance, node.attrs.decay);
+          ref.updateRunningStats(w('movingMean'), w('movingVariance'), mean, unbiasedVariance, this.batchNormDecayOverride ?? node.attrs.decay);
           save({ input: x, mean, invStd });
         } else {
           ref.batchNormInference(x, out, { mean: w('movingMean'), variance: w('movingVariance'), gamma: w('gamma'), beta: w('beta'), epsilon: node.attrs.epsilon }, desc);

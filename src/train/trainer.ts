@@ -118,6 +118,8 @@ export interface TrainingNetwork {
   zeroGrad(): void;
   forward(x: Float32Array, training: boolean, random?: () => number): Float32Array;
   backward(gradLogits: Float32Array): void;
+  /** When set, training-mode forwards update the BN moving statistics with this decay. */
+  batchNormDecayOverride: number | undefined;
 }
 
 export class Trainer {
@@ -156,6 +158,33 @@ export class Trainer {
 
   learningRate(stepsPerEpoch: number): number {
     return this.schedule(this.step, stepsPerEpoch);
+  }
+
+  /**
+   * "Precise BN" (Wu & Johnson, "Rethinking batch in BatchNorm", 2021): replace the BN moving
+   * averages by the plain mean, over `batches`, of each batch's statistics under the final weights.
+   * Moving averages lag the weights when the learning rate stays high for most of a short run, and
+   * evaluation then sees statistics of older weights. No weights change. Returns the images used;
+   * 0 (nothing done) with a frozen backbone (its statistics belong to the pretrained model) or EMA
+   * (evaluation uses the averaged weights' own statistics).
+   */
+  recalibrateBatchNorm(batches: Iterable<EvalBatch>): number {
+    if (this.config.freezeBackbone || this.ema) return 0;
+    let images = 0;
+    let k = 0;
+    try {
+      for (const b of batches) {
+        // running = k/(k+1)·running + 1/(k+1)·batch: the running value is the mean of the k+1 batches.
+        this.network.batchNormDecayOverride = k / (k + 1);
+        const per = this.graph.input.shape.reduce((a, d) => a * d, 1);
+        this.network.forward(b.images.subarray(0, b.size * per), true, mulberry32((this.config.seed * 7919 + k) >>> 0));
+        images += b.size;
+        k++;
+      }
+    } finally {
+      this.network.batchNormDecayOverride = undefined;
+    }
+    return images;
   }
 
   /** One optimizer step on a batch ((N, H, W, 3) images, N labels). */

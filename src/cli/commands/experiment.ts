@@ -140,11 +140,12 @@ export function registerExperiments(program: Command): void {
     .option('--lr <lr>', 'peak learning rate', '0.1')
     .option('--seed <n>', 'seed of subset, initialization, shuffling and augmentation', '0')
     .option('--latency-iters <k>', 'timed single-image runs per model (median; 1 thread)', '30')
+    .option('--precise-bn <images>', 'recompute each model\'s BN statistics over this many training images after training (0 = off)', '2048')
     .option('--out <dir>', 'output folder: runs/<point>/ (each resumable), tradeoff.json, tradeoff.png, tradeoff-latency.png', 'tradeoff')
     .option('--json', 'print the result as JSON instead of a table')
     .action(async (flags: {
       arch: string; alphas: string; resolutions: string; dataset: string; dataDir?: string; trainImages: string; epochs: string;
-      batch: string; lr: string; seed: string; latencyIters: string; out: string; json?: boolean;
+      batch: string; lr: string; seed: string; latencyIters: string; preciseBn: string; out: string; json?: boolean;
     }) => {
       const arch = parseChoice<Arch>('--arch', flags.arch, ['mobilenet_v1', 'mobilenet_v2']);
       const alphas = parseList('--alphas', flags.alphas, parsePositiveNumber);
@@ -167,6 +168,7 @@ export function registerExperiments(program: Command): void {
         },
         augment: { cropPadding: 2, horizontalFlip: true },
         latencyIterations: parseInteger('--latency-iters', flags.latencyIters, 1),
+        preciseBatchNorm: parseInteger('--precise-bn', flags.preciseBn, 0),
         out: flags.out,
         log: (line) => process.stderr.write(`${line}\n`),
       });
