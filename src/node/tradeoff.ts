@@ -23,7 +23,7 @@ import {
 import { loadModel } from './model.js';
 import { writeFileAtomic } from './fs.js';
 import { writePlot } from './plot.js';
-import { runTraining, type EpochRecord } from './train.js';
+import { recalibrateRun, runTraining, type EpochRecord } from './train.js';
 
 export interface TradeoffOptions {
   arch: Arch;
@@ -129,6 +129,14 @@ export async function runTradeoff(o: TradeoffOptions): Promise<TradeoffResult> {
       trainSeconds = (performance.now() - started) / 1000;
     } else {
       log(`[${i + 1}/${grid.length}] α = ${point.alpha}, ${point.resolution}×${point.resolution}: already trained (${dir})`);
+      const done = existsSync(join(dir, 'evaluation.json'))
+        ? (JSON.parse(readFileSync(join(dir, 'evaluation.json'), 'utf8')) as { preciseBatchNormImages?: number }).preciseBatchNormImages ?? 0
+        : 0;
+      if ((o.preciseBatchNorm ?? 0) > 0 && done === 0) {
+        // Trained without precise BN (an older sweep): recompute its statistics now.
+        const e = await recalibrateRun(dir, { dataset: o.dataset, ...(o.dataDir ? { dataDir: o.dataDir } : {}), trainImages: o.trainImages, config: o.config, images: o.preciseBatchNorm! });
+        log(`    precise BN: ${(100 * e.accuracy).toFixed(2)}%`);
+      }
     }
     const history = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as EpochRecord);
     const last = history.at(-1);

@@ -13,7 +13,7 @@ import { createSpec } from '../spec/registry.js';
 import type { Arch, ModelOptions } from '../spec/types.js';
 import { initWeights, type Weights } from '../runtime/weights.js';
 import { deriveSeed, seededPermutation, splitDataset, subsetDataset, type Dataset } from '../data/dataset.js';
-import { FASHION_MNIST_STATS, measureMeanStd, type NormalizationStats } from '../data/augment.js';
+import { FASHION_MNIST_STATS, measureMeanStd, type NormalizationStats, type TransformConfig } from '../data/augment.js';
 import { DataLoader } from '../data/loader.js';
 import { serializeSafetensors } from '../io/safetensors.js';
 import { readModel } from '../model/load.js';
@@ -154,6 +154,62 @@ async function loadData(o: DataRequest, seed: number): Promise<Data> {
   throw new MobileNetError('INVALID_ARGUMENT', `--dataset must be fashion-mnist, sample or folder:<dir>, got '${o.dataset}'`);
 }
 
+/** A seeded random subset of `images` training images (at least one batch). */
+function trainSubset(train: Dataset, images: number, config: TrainConfig): Dataset {
+  if (!Number.isInteger(images) || images < config.batchSize) {
+    throw new MobileNetError('INVALID_ARGUMENT', `trainImages must be an integer of at least one batch (${config.batchSize}), got ${images}`);
+  }
+  const order = seededPermutation(train.size, deriveSeed(config.seed, 0x5b5e7));
+  return images < train.size ? subsetDataset(train, order.subarray(0, images)) : train;
+}
+
+/** Precise BN over about `images` training images (no augmentation, a seeded order); returns the count. */
+function recalibrate(trainer: Trainer, train: Dataset, transform: TransformConfig, batchSize: number, seed: number, images: number): number {
+  const loader = new DataLoader(train, { batchSize, transform, augment: false, shuffle: true, dropLast: true, seed: deriveSeed(seed, 0xb2) });
+  const count = Math.max(1, Math.min(loader.batchesPerEpoch, Math.round(images / batchSize)));
+  // One batch at a time: the loader's buffer is consumed before the next batch overwrites it.
+  return trainer.recalibrateBatchNorm((function* () {
+    for (let i = 0; i < count; i++) yield loader.batch(0, i);
+  })());
+}
+
+export interface RecalibrateOptions {
+  /** 'fashion-mnist' or 'sample' (the data the model was trained on). */
+  dataset: string;
+  dataDir?: string;
+  /** The subset the run trained on (runTraining's trainImages), if any. */
+  trainImages?: number;
+  /** The run's configuration (batch size and seed pick the calibration batches). */
+  config: TrainConfig;
+  /** Training images to recompute the statistics over. */
+  images: number;
+}
+
+/**
+ * Precise BN for a finished run folder (runTraining's output): recompute the BN statistics of its
+ * model.safetensors, evaluate on the test set, and rewrite model.safetensors and evaluation.json.
+ */
+export async function recalibrateRun(dir: string, o: RecalibrateOptions): Promise<Evaluation> {
+  useNodeRuntime();
+  const modelPath = join(dir, 'model.safetensors');
+  const loaded = await readModel(readFileBytes(modelPath), { fileName: modelPath });
+  const data = await loadData({ dataset: o.dataset, dataDir: o.dataDir }, o.config.seed);
+  if (o.trainImages !== undefined) data.train = trainSubset(data.train, o.trainImages, o.config);
+  const [height, width] = loaded.graph.input.shape as [number, number, number];
+  const transform = { ...statsFromPreprocess(loaded.metadata.preprocess), size: { height, width } };
+  const trainer = await Trainer.create(loaded.graph, loaded.weights, o.config);
+  try {
+    const used = recalibrate(trainer, data.train, transform, o.config.batchSize, o.config.seed, o.images);
+    const testLoader = new DataLoader(data.test, { batchSize: 256, transform, augment: false, shuffle: false });
+    const evaluation = await trainer.evaluate(testLoader.epoch());
+    writeFileAtomic(modelPath, serializeSafetensors(toFloat16Tensors(trainer.evaluationWeights()), metadataToStrings(loaded.metadata)));
+    writeFileAtomic(join(dir, 'evaluation.json'), `${JSON.stringify({ ...evaluation, classes: loaded.metadata.labels, preciseBatchNormImages: used }, null, 1)}\n`);
+    return evaluation;
+  } finally {
+    await trainer.close();
+  }
+}
+
 /** A model's (x / divisor − mean) / std as the loader's (x / 255 − mean') / std'. */
 function statsFromPreprocess(p: ModelMetadata['preprocess']): NormalizationStats {
   const k = p.divisor / 255;
@@ -188,13 +244,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   if (data.skipped?.length) {
     log(`skipped ${data.skipped.length} image(s) that failed to decode: ${data.skipped.slice(0, 5).join(', ')}${data.skipped.length > 5 ? ', …' : ''}`);
   }
-  if (o.trainImages !== undefined) {
-    if (!Number.isInteger(o.trainImages) || o.trainImages < config.batchSize) {
-      throw new MobileNetError('INVALID_ARGUMENT', `trainImages must be an integer of at least one batch (${config.batchSize}), got ${o.trainImages}`);
-    }
-    const order = seededPermutation(data.train.size, deriveSeed(config.seed, 0x5b5e7));
-    if (o.trainImages < data.train.size) data.train = subsetDataset(data.train, order.subarray(0, o.trainImages));
-  }
+  if (o.trainImages !== undefined) data.train = trainSubset(data.train, o.trainImages, config);
   const classes = [...data.train.classes];
   const inputSize = o.model.resolution ?? data.train.height;
   const side = typeof inputSize === 'number' ? inputSize : Math.min(inputSize.height, inputSize.width);
@@ -354,9 +404,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   if (!interrupted) {
     let recalibrated = 0;
     if (o.preciseBatchNorm) {
-      const calibration = new DataLoader(data.train, { batchSize: config.batchSize, transform: { ...data.stats, size: inputSize }, augment: false, shuffle: true, dropLast: true, seed: deriveSeed(config.seed, 0xb2) });
-      const batches = Math.max(1, Math.min(calibration.batchesPerEpoch, Math.round(o.preciseBatchNorm / config.batchSize)));
-      recalibrated = trainer.recalibrateBatchNorm(Array.from({ length: batches }, (_, i) => calibration.batch(0, i)).map((b) => ({ images: b.images.slice(), labels: b.labels.slice(), size: b.size })));
+      recalibrated = recalibrate(trainer, data.train, { ...data.stats, size: inputSize }, config.batchSize, config.seed, o.preciseBatchNorm);
       if (recalibrated) log(`precise BN: statistics recomputed over ${recalibrated} training images`);
     }
     const final = !recalibrated && lastEvaluation?.step === trainer.step ? lastEvaluation.evaluation : await trainer.evaluate(testLoader.epoch());

@@ -107,3 +107,28 @@ test('experiment manifold and memory: tables or JSON with figures', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('experiment tradeoff: points trained without precise BN are recalibrated by a rerun that asks for it, once', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mobilenet-tradeoff-'));
+  try {
+    const args = ['experiment', 'tradeoff', '--dataset', 'sample', '--alphas', '0.25', '--resolutions', '16', '--train-images', '96',
+      '--epochs', '1', '--batch', '32', '--latency-iters', '1', '--out', dir, '--json'];
+    const plain = runCli([...args, '--precise-bn', '0'], { timeoutMs: 120_000 });
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.doesNotMatch(plain.stderr, /precise BN/);
+    const evaluation = () => JSON.parse(readFileSync(join(dir, 'runs', 'alpha-0.25_res-16', 'evaluation.json'), 'utf8')) as { accuracy: number; preciseBatchNormImages: number };
+    assert.equal(evaluation().preciseBatchNormImages, 0);
+    const precise = runCli(args, { timeoutMs: 120_000 });
+    assert.equal(precise.status, 0, precise.stderr);
+    assert.equal((precise.stderr.match(/precise BN/g) ?? []).length, 1, precise.stderr);
+    assert.equal(evaluation().preciseBatchNormImages, 96, 'the whole 96-image subset, in batches of 32');
+    const result = JSON.parse(precise.stdout) as { rows: { accuracy: number }[]; preciseBatchNorm: number };
+    assert.equal(result.preciseBatchNorm, 2048);
+    assert.equal(result.rows[0]!.accuracy, evaluation().accuracy);
+    const again = runCli(args, { timeoutMs: 120_000 });
+    assert.equal(again.status, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /precise BN/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
