@@ -328,7 +328,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const onSigint = () => {
     interrupted = true;
   };
+  // Ctrl-C, and the TERM a shutdown or a job scheduler sends: finish the step, save, exit.
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
   const bar = o.progress && process.stderr.isTTY
     ? new SingleBar({ stream: process.stderr, format: 'epoch {epoch} [{bar}] {value}/{total} | loss {loss} | acc {acc}% | {ips} img/s | ETA {eta_formatted}', hideCursor: true })
     : undefined;
@@ -347,6 +349,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       for (; batchIndex < loader.batchesPerEpoch; batchIndex++) {
         const b = loader.batch(epoch, batchIndex);
         const r = await trainer.trainStep(b.images.subarray(0, b.size * b.height * b.width * 3), b.labels.subarray(0, b.size), loader.batchesPerEpoch);
+        // A step never waits on I/O: give signal handlers (Ctrl-C, TERM) their turn after each one.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         lossSum += r.loss * r.size;
         correct += r.correct;
         seen += r.size;
@@ -391,6 +395,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         `epoch ${epoch + 1}/${config.epochs}: train loss ${record.trainLoss.toFixed(4)} acc ${(100 * record.trainAccuracy).toFixed(2)}% | test loss ${record.testLoss.toFixed(4)} acc ${(100 * record.testAccuracy).toFixed(2)}% | ${record.imagesPerSecond.toFixed(0)} img/s, ${seconds.toFixed(1)} s`,
       );
       position = { epoch: epoch + 1, batch: 0 };
+      if (interrupted) log(`stopped after epoch ${epoch + 1}; checkpoint saved to ${checkpointPath} (continue with --resume)`);
       if (o.maxSteps !== undefined && steps >= o.maxSteps) {
         interrupted = epoch + 1 < config.epochs;
         break;
@@ -398,6 +403,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     }
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
     bar?.stop();
   }
   const result: TrainRunResult = { history, interrupted };
