@@ -67,6 +67,12 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** A run folder's final evaluation (runTraining or recalibrateRun wrote it), if it has one. */
+function readEvaluation(dir: string): { accuracy: number; preciseBatchNormImages?: number } | undefined {
+  const path = join(dir, 'evaluation.json');
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { accuracy: number; preciseBatchNormImages?: number }) : undefined;
+}
+
 /** Median ms of one image through the fast engine on one thread. */
 async function measureLatency(modelPath: string, iterations: number): Promise<number> {
   const model = await loadModel(modelPath, { threads: 1 });
@@ -97,6 +103,8 @@ export async function runTradeoff(o: TradeoffOptions): Promise<TradeoffResult> {
   } catch (error) {
     throw new MobileNetError('IO_ERROR', `cannot create the output folder ${o.out}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
+  const preciseBatchNorm = o.preciseBatchNorm ?? 0;
+  const summary = { arch: o.arch, dataset: o.dataset, trainImages: o.trainImages, config: o.config, preciseBatchNorm };
   const rows: TradeoffRow[] = [];
   for (const [i, point] of grid.entries()) {
     const dir = join(o.out, 'runs', tradeoffRunName(point));
@@ -116,7 +124,7 @@ export async function runTradeoff(o: TradeoffOptions): Promise<TradeoffResult> {
         resume: true,
         augment: o.augment,
         trainImages: o.trainImages,
-        preciseBatchNorm: o.preciseBatchNorm ?? 0,
+        preciseBatchNorm,
         log: (line) => {
           if (line.startsWith('epoch') && !line.includes('batch')) log(`    ${line}`);
         },
@@ -124,17 +132,14 @@ export async function runTradeoff(o: TradeoffOptions): Promise<TradeoffResult> {
       });
       if (result.interrupted) {
         log(`interrupted during ${dir}: its checkpoint is saved; run the same command again to continue`);
-        return { arch: o.arch, dataset: o.dataset, trainImages: o.trainImages, config: o.config, preciseBatchNorm: o.preciseBatchNorm ?? 0, rows, pareto: [], interrupted: true };
+        return { ...summary, rows, pareto: [], interrupted: true };
       }
       trainSeconds = (performance.now() - started) / 1000;
     } else {
       log(`[${i + 1}/${grid.length}] α = ${point.alpha}, ${point.resolution}×${point.resolution}: already trained (${dir})`);
-      const done = existsSync(join(dir, 'evaluation.json'))
-        ? (JSON.parse(readFileSync(join(dir, 'evaluation.json'), 'utf8')) as { preciseBatchNormImages?: number }).preciseBatchNormImages ?? 0
-        : 0;
-      if ((o.preciseBatchNorm ?? 0) > 0 && done === 0) {
+      if (preciseBatchNorm > 0 && !(readEvaluation(dir)?.preciseBatchNormImages)) {
         // Trained without precise BN (an older sweep): recompute its statistics now.
-        const e = await recalibrateRun(dir, { dataset: o.dataset, ...(o.dataDir ? { dataDir: o.dataDir } : {}), trainImages: o.trainImages, config: o.config, images: o.preciseBatchNorm! });
+        const e = await recalibrateRun(dir, { dataset: o.dataset, ...(o.dataDir ? { dataDir: o.dataDir } : {}), trainImages: o.trainImages, config: o.config, images: preciseBatchNorm });
         log(`    precise BN: ${(100 * e.accuracy).toFixed(2)}%`);
       }
     }
@@ -144,8 +149,7 @@ export async function runTradeoff(o: TradeoffOptions): Promise<TradeoffResult> {
       throw new MobileNetError('INVALID_ARGUMENT', `${dir} holds a run of ${history.length} epochs, this sweep asks for ${o.config.epochs}: use another --out`);
     }
     // The final evaluation (after precise BN when asked) is evaluation.json; the last epoch's is the fallback.
-    const evaluationPath = join(dir, 'evaluation.json');
-    const accuracy = existsSync(evaluationPath) ? (JSON.parse(readFileSync(evaluationPath, 'utf8')) as { accuracy: number }).accuracy : last.testAccuracy;
+    const accuracy = readEvaluation(dir)?.accuracy ?? last.testAccuracy;
     const row: TradeoffRow = { ...point, ...cost, accuracy, latencyMs: 0, ...(trainSeconds === undefined ? {} : { trainSeconds }) };
     rows.push(row);
     log(`    accuracy ${(100 * row.accuracy).toFixed(2)}%`);
@@ -161,11 +165,7 @@ export async function runTradeoff(o: TradeoffOptions): Promise<TradeoffResult> {
   await writePlot(figures.macs, tradeoffMacsChart(rows, `${name} on ${o.dataset}, ${budget}: accuracy vs multiply-adds (labels: resolution)`));
   await writePlot(figures.latency, tradeoffLatencyChart(rows, `${name} on ${o.dataset}, ${budget}: accuracy vs latency (labels: resolution)`));
   const result: TradeoffResult = {
-    arch: o.arch,
-    dataset: o.dataset,
-    trainImages: o.trainImages,
-    config: o.config,
-    preciseBatchNorm: o.preciseBatchNorm ?? 0,
+    ...summary,
     rows,
     pareto: paretoFront(rows).map((r) => ({ alpha: r.alpha, resolution: r.resolution })),
     figures,
