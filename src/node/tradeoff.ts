@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MobileNetError } from '../errors.js';
+import { shapeSize } from '../tensor.js';
 import type { Arch } from '../spec/types.js';
 import type { TrainConfig } from '../train/trainer.js';
 import {
@@ -77,7 +78,7 @@ function readEvaluation(dir: string): { accuracy: number; preciseBatchNormImages
 async function measureLatency(modelPath: string, iterations: number): Promise<number> {
   const model = await loadModel(modelPath, { threads: 1 });
   try {
-    const per = model.inputShape.reduce((a, b) => a * b, 1);
+    const per = shapeSize(model.inputShape);
     const x = new Float32Array(per).fill(0.25);
     for (let i = 0; i < 5; i++) model.session.run(x);
     const times: number[] = [];

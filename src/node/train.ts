@@ -154,6 +154,11 @@ async function loadData(o: DataRequest, seed: number): Promise<Data> {
   throw new MobileNetError('INVALID_ARGUMENT', `--dataset must be fashion-mnist, sample or folder:<dir>, got '${o.dataset}'`);
 }
 
+/** Test-set batches in file order, without augmentation (every evaluation here reads them so). */
+function evaluationLoader(test: Dataset, transform: TransformConfig): DataLoader {
+  return new DataLoader(test, { batchSize: 256, transform, augment: false, shuffle: false });
+}
+
 /** A seeded random subset of `images` training images (at least one batch). */
 function trainSubset(train: Dataset, images: number, config: TrainConfig): Dataset {
   if (!Number.isInteger(images) || images < config.batchSize) {
@@ -200,7 +205,7 @@ export async function recalibrateRun(dir: string, o: RecalibrateOptions): Promis
   const trainer = await Trainer.create(loaded.graph, loaded.weights, o.config);
   try {
     const used = recalibrate(trainer, data.train, transform, o.config.batchSize, o.config.seed, o.images);
-    const testLoader = new DataLoader(data.test, { batchSize: 256, transform, augment: false, shuffle: false });
+    const testLoader = evaluationLoader(data.test, transform);
     const evaluation = await trainer.evaluate(testLoader.epoch());
     writeFileAtomic(modelPath, serializeSafetensors(toFloat16Tensors(trainer.evaluationWeights()), metadataToStrings(loaded.metadata)));
     writeFileAtomic(join(dir, 'evaluation.json'), `${JSON.stringify({ ...evaluation, classes: loaded.metadata.labels, preciseBatchNormImages: used }, null, 1)}\n`);
@@ -300,7 +305,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   if (resumedState && resumedOptimizer) trainer.loadState({ step: resumedState.step, optimizer: resumedOptimizer, ...(resumedEma ? { ema: resumedEma } : {}) });
   const transform = { ...data.stats, size: inputSize, ...o.augment };
   const loader = new DataLoader(data.train, { batchSize: config.batchSize, transform, augment: true, shuffle: true, dropLast: true, seed: config.seed, position });
-  const testLoader = new DataLoader(data.test, { batchSize: 256, transform: { ...data.stats, size: inputSize }, augment: false, shuffle: false });
+  const testLoader = evaluationLoader(data.test, { ...data.stats, size: inputSize });
   const preprocess = {
     crop: { height: typeof inputSize === 'number' ? inputSize : inputSize.height, width: typeof inputSize === 'number' ? inputSize : inputSize.width },
     interpolation: 'bilinear' as const,
@@ -443,7 +448,7 @@ export async function evaluateModel(path: string, options: EvaluateOptions): Pro
     throw new MobileNetError('INVALID_ARGUMENT', `${path} has ${model.classes} classes, the dataset ${options.dataset} has ${data.train.classes.length}`);
   }
   const stats = { mean: pre.mean.map((m) => m), std: pre.std.map((s) => s) };
-  const loader = new DataLoader(data.test, { batchSize: 256, transform: { ...stats, size: { height: h, width: w } }, augment: false, shuffle: false });
+  const loader = evaluationLoader(data.test, { ...stats, size: { height: h, width: w } });
   const evaluation = evaluateSession(model.session, loader.epoch(), model.classes);
   await model.release();
   const result = { ...evaluation, classes: [...data.test.classes] };

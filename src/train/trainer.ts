@@ -9,7 +9,7 @@ import type { Graph } from '../graph/build.js';
 import * as ref from '../kernels/ref/index.js';
 import { InferenceSession } from '../runtime/session.js';
 import { mulberry32, type Weights } from '../runtime/weights.js';
-import type { Tensor } from '../tensor.js';
+import { shapeSize, type Tensor } from '../tensor.js';
 import { WeightEMA } from './ema.js';
 import { TrainableNetwork } from './network.js';
 import { FastTrainableNetwork } from './fast-network.js';
@@ -69,7 +69,7 @@ export interface EvalBatch {
 /** Accuracy, mean loss, per-class accuracy and the confusion matrix of a session over batches. */
 export function evaluateSession(session: InferenceSession, batches: Iterable<EvalBatch>, classes: number): Evaluation {
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
-  const per = session.inputShape.reduce((a, b) => a * b, 1);
+  const per = shapeSize(session.inputShape);
   let lossSum = 0;
   let count = 0;
   for (const b of batches) {
@@ -170,13 +170,13 @@ export class Trainer {
    */
   recalibrateBatchNorm(batches: Iterable<EvalBatch>): number {
     if (this.config.freezeBackbone || this.ema) return 0;
+    const per = shapeSize(this.graph.input.shape);
     let images = 0;
     let k = 0;
     try {
       for (const b of batches) {
         // running = k/(k+1)·running + 1/(k+1)·batch: the running value is the mean of the k+1 batches.
         this.network.batchNormDecayOverride = k / (k + 1);
-        const per = this.graph.input.shape.reduce((a, d) => a * d, 1);
         this.network.forward(b.images.subarray(0, b.size * per), true, mulberry32((this.config.seed * 7919 + k) >>> 0));
         images += b.size;
         k++;
