@@ -23,7 +23,19 @@ export function parseInteger(flag: string, raw: string, min: number): number {
   return value;
 }
 
-/** "224" or "160x96" (height × width). */
+export function parseProbability(flag: string, raw: string): number {
+  const value = parseNumber(flag, raw);
+  if (value < 0 || value > 1) throw new UsageError(`${flag} must be a probability from 0 to 1, got '${raw}'`);
+  return value;
+}
+
+/** "a,b,c", each item parsed by `parse` (which names the flag in its errors). */
+export function parseList(flag: string, raw: string, parse: (flag: string, raw: string) => number): number[] {
+  const parts = raw.split(',').map((s) => s.trim());
+  if (parts.some((p) => p === '')) throw new UsageError(`${flag} must be a comma-separated list, got '${raw}'`);
+  return parts.map((p) => parse(flag, p));
+}
+
 /** "224" or "160x96" (height × width); at least 32 pixels, or 8 for --small-input networks. */
 export function parseResolution(raw: string, min = 32): number | { height: number; width: number } {
   const parts = raw.toLowerCase().split(/[x×]/);

@@ -5,17 +5,10 @@ import { millions } from '../format.js';
 import { panelGrid, barChart } from '../../plot/index.js';
 import { writePlot } from '../../node/plot.js';
 import { textTable } from '../format.js';
-import { parseInteger } from '../options.js';
 import { UsageError } from '../errors.js';
-import { parseChoice, parsePositiveNumber } from '../options.js';
+import { parseChoice, parseInteger, parseList, parsePositiveNumber } from '../options.js';
 import { runTradeoff } from '../../node/tradeoff.js';
 import type { Arch } from '../../spec/types.js';
-
-function parseList(flag: string, raw: string, parse: (flag: string, raw: string) => number): number[] {
-  const parts = raw.split(',').map((s) => s.trim());
-  if (parts.length === 0 || parts.some((p) => p === '')) throw new UsageError(`${flag} must be a comma-separated list, got '${raw}'`);
-  return parts.map((p) => parse(flag, p));
-}
 
 function parseDims(raw: string): number[] {
   return parseList('--dims', raw, (flag, p) => {

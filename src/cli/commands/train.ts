@@ -4,7 +4,7 @@ import type { Arch, ModelOptions, OptimizerConfig, TrainConfig } from '../../ind
 import { runTraining, evaluateModel, readFileBytes } from '../../node/index.js';
 import { readModel } from '../../model/load.js';
 import { UsageError } from '../errors.js';
-import { parseChoice, parseInteger, parseNumber, parsePositiveNumber, parseResolution } from '../options.js';
+import { parseChoice, parseInteger, parseNumber, parsePositiveNumber, parseProbability, parseResolution } from '../options.js';
 
 interface TrainFlags {
   arch: string;
@@ -49,12 +49,6 @@ export const DEFAULTS = {
   seed: '0',
   cropPadding: '2',
 };
-
-function parseProbability(flag: string, raw: string): number {
-  const p = parseNumber(flag, raw);
-  if (p < 0 || p > 1) throw new UsageError(`${flag} must be a probability from 0 to 1, got '${raw}'`);
-  return p;
-}
 
 function optimizerConfig(name: string, weightDecay: number): { config: OptimizerConfig; lr: number } {
   switch (name) {
