@@ -9,24 +9,12 @@ import { conv2d, convOutputSize, samePadding } from '../../../src/kernels/ref/in
 import {
   CONV2D_DIRECT_DESC_BYTES, conv2dDirectBiasOffset, conv2dDirectPackedLength, packConv2dDirect, writeConv2dDirectDesc,
 } from '../../../src/kernels/wasm/conv2dDirect.js';
+import type { DirectConvGeometry } from '../../../src/kernels/wasm/descriptor.js';
 import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
 import { applyClamp, CLAMPS, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, VARIANTS, type Clamp } from './support.js';
 
-interface ConvCase {
-  readonly inHeight: number;
-  readonly inWidth: number;
-  readonly inChannels: number;
-  readonly outChannels: number;
-  readonly kernelH: number;
-  readonly kernelW: number;
-  readonly strideH: number;
-  readonly strideW: number;
-  readonly dilationH: number;
-  readonly dilationW: number;
-  readonly padTop: number;
-  readonly padLeft: number;
-  readonly outHeight: number;
-  readonly outWidth: number;
+/** A DirectConvGeometry without the row range (each case runs its own row chunks). */
+interface ConvCase extends Omit<DirectConvGeometry, 'rowStart' | 'rowEnd'> {
   readonly clamp: Clamp;
   readonly bias: boolean;
   readonly rowChunks: ReadonlyArray<readonly [number, number]>;

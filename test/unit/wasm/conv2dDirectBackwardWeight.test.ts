@@ -10,25 +10,13 @@ import { conv2dBackward, samePadding } from '../../../src/kernels/ref/index.js';
 import {
   CONV2D_DIRECT_BACKWARD_WEIGHT_DESC_BYTES, writeConv2dDirectBackwardWeightDesc,
 } from '../../../src/kernels/wasm/conv2dDirectBackwardWeight.js';
+import type { DirectConvGeometry } from '../../../src/kernels/wasm/descriptor.js';
 import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
 import { freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, randomWindowAxis, VARIANTS } from './support.js';
 
-interface StemCase {
+/** A DirectConvGeometry without the row range (each case runs its own row chunks). */
+interface StemCase extends Omit<DirectConvGeometry, 'rowStart' | 'rowEnd'> {
   readonly batch: number;
-  readonly inHeight: number;
-  readonly inWidth: number;
-  readonly inChannels: number;
-  readonly outChannels: number;
-  readonly kernelH: number;
-  readonly kernelW: number;
-  readonly strideH: number;
-  readonly strideW: number;
-  readonly dilationH: number;
-  readonly dilationW: number;
-  readonly padTop: number;
-  readonly padLeft: number;
-  readonly outHeight: number;
-  readonly outWidth: number;
   readonly bias: boolean;
   readonly accumulate: boolean;
   readonly channelChunks: ReadonlyArray<readonly [number, number]>;

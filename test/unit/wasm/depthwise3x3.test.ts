@@ -8,23 +8,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { convOutputSize, depthwiseConv2d, samePadding } from '../../../src/kernels/ref/index.js';
 import { DEPTHWISE3X3_DESC_BYTES, depthwise3x3PackedLength, packDepthwise3x3, writeDepthwise3x3Desc } from '../../../src/kernels/wasm/depthwise3x3.js';
+import type { DepthwiseGeometry } from '../../../src/kernels/wasm/descriptor.js';
 import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
 import { applyClamp, CLAMPS, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, stridedData, VARIANTS, type Clamp } from './support.js';
 
-interface DepthwiseCase {
-  readonly inHeight: number;
-  readonly inWidth: number;
-  readonly channels: number;
-  readonly inStride: number;
-  readonly outStride: number;
-  readonly strideH: number;
-  readonly strideW: number;
-  readonly dilationH: number;
-  readonly dilationW: number;
-  readonly padTop: number;
-  readonly padLeft: number;
-  readonly outHeight: number;
-  readonly outWidth: number;
+/** A DepthwiseGeometry without the row range (each case runs its own row chunks). */
+interface DepthwiseCase extends Omit<DepthwiseGeometry, 'rowStart' | 'rowEnd'> {
   readonly clamp: Clamp;
   readonly bias: boolean;
   /** Row sub-ranges, run in order. */

@@ -13,23 +13,12 @@ import { depthwise3x3PackedLength } from '../../../src/kernels/wasm/depthwise3x3
 import {
   DEPTHWISE3X3_BACKWARD_INPUT_DESC_BYTES, packDepthwise3x3Transposed, writeDepthwise3x3BackwardInputDesc,
 } from '../../../src/kernels/wasm/depthwise3x3BackwardInput.js';
+import type { DepthwiseGeometry } from '../../../src/kernels/wasm/descriptor.js';
 import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
 import { evenChunks, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, randomWindowAxis, stridedData, VARIANTS } from './support.js';
 
-interface BackwardInputCase {
-  readonly inHeight: number;
-  readonly inWidth: number;
-  readonly channels: number;
-  readonly inStride: number;
-  readonly outStride: number;
-  readonly strideH: number;
-  readonly strideW: number;
-  readonly dilationH: number;
-  readonly dilationW: number;
-  readonly padTop: number;
-  readonly padLeft: number;
-  readonly outHeight: number;
-  readonly outWidth: number;
+/** A DepthwiseGeometry without the row range (each case runs its own row chunks). */
+interface BackwardInputCase extends Omit<DepthwiseGeometry, 'rowStart' | 'rowEnd'> {
   /** Input-row sub-ranges, run in order. */
   readonly rowChunks: ReadonlyArray<readonly [number, number]>;
 }

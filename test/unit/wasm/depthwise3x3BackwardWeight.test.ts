@@ -11,24 +11,13 @@ import { convOutputSize, depthwiseConv2dBackward, samePadding } from '../../../s
 import {
   DEPTHWISE3X3_BACKWARD_WEIGHT_DESC_BYTES, writeDepthwise3x3BackwardWeightDesc,
 } from '../../../src/kernels/wasm/depthwise3x3BackwardWeight.js';
+import type { DepthwiseGeometry } from '../../../src/kernels/wasm/descriptor.js';
 import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
 import { evenChunks, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, randomWindowAxis, stridedData, VARIANTS } from './support.js';
 
-interface BackwardWeightCase {
+/** A DepthwiseGeometry without the row range (each case runs its own row chunks). */
+interface BackwardWeightCase extends Omit<DepthwiseGeometry, 'rowStart' | 'rowEnd'> {
   readonly batch: number;
-  readonly inHeight: number;
-  readonly inWidth: number;
-  readonly channels: number;
-  readonly inStride: number;
-  readonly outStride: number;
-  readonly strideH: number;
-  readonly strideW: number;
-  readonly dilationH: number;
-  readonly dilationW: number;
-  readonly padTop: number;
-  readonly padLeft: number;
-  readonly outHeight: number;
-  readonly outWidth: number;
   readonly bias: boolean;
   readonly accumulate: boolean;
   /** Channel chunks (threads), each summing every image and every row chunk in turn. */
