@@ -183,6 +183,27 @@ export class FastTrainableNetwork {
     return this.heap.alloc(K.trainingScratchFloats(channels)).ptr;
   }
 
+  /**
+   * Per-channel float64 sum pairs ([Σa over C, Σb over C]) over all pixels: every thread reduces its
+   * own range of pixels into its own pair, then the pairs are added here. Splitting the channels
+   * instead would make each thread stream the whole tensor (a pixel's channels share cache lines),
+   * which did not run faster on two threads than on one.
+   */
+  private partialSums(
+    c: number, pixels: number, enqueue: (thread: number, p0: number, p1: number, at: number, scratch: number) => void,
+  ): { ptr: number } {
+    const parts = split(pixels, this.threads, 4).filter(([p0, p1]) => p1 > p0);
+    const sums = this.heap.alloc(4 * c * parts.length); // per part: 2·C float64
+    // Allocated outside the descriptor writers: a replayed pass must allocate the same addresses.
+    parts.forEach(([p0, p1], t) => enqueue(t, p0, p1, sums.ptr + t * 16 * c, this.scratch(c)));
+    this.flush();
+    const all = new Float64Array(this.kernels.memory.buffer, sums.ptr, 2 * c * parts.length);
+    for (let t = 1; t < parts.length; t++) {
+      for (let i = 0; i < 2 * c; i++) all[i] = all[i]! + all[t * 2 * c + i]!;
+    }
+    return sums;
+  }
+
   private f32(b: Buffer): Float32Array {
     return new Float32Array(this.kernels.memory.buffer, b.ptr, b.length);
   }
@@ -329,20 +350,15 @@ export class FastTrainableNetwork {
           const act = this.bnAct.get(node.name);
           const [lo, hi] = act ? CLAMPS[act.attrs.fn]! : CLAMPS['linear']!;
           // Batch statistics: float64 sums over all pixels, shifted by the running mean for accuracy.
-          const sums = this.heap.alloc(4 * c); // 2·C float64
           const shift = this.heap.alloc(c);
           const f = this.f32(shift);
           f.set(w('movingMean'));
-          split(c, T, 4).forEach(([c0, c1], t) => {
-            if (c1 > c0) {
-              const scratch = this.scratch(c);
-              this.enqueue(t, Op.ChannelStats, K.CHANNEL_STATS_DESC_BYTES, (v, at) => K.writeChannelStatsDesc(v, at, {
-                input: x.ptr, shift: shift.ptr, sum: sums.ptr, sumSquares: sums.ptr + 8 * c, scratch, pixelStart: 0, pixelEnd: pixels,
-                channels: c, stride: c, channelStart: c0, channelEnd: c1, accumulate: false,
-              }));
-            }
-          });
-          this.flush();
+          const sums = this.partialSums(c, pixels, (t, p0, p1, at, scratch) =>
+            this.enqueue(t, Op.ChannelStats, K.CHANNEL_STATS_DESC_BYTES, (v, d) => K.writeChannelStatsDesc(v, d, {
+              input: x.ptr, shift: shift.ptr, sum: at, sumSquares: at + 8 * c, scratch, pixelStart: p0, pixelEnd: p1,
+              channels: c, stride: c, channelStart: 0, channelEnd: c, accumulate: false,
+            })),
+          );
           const sum = new Float64Array(this.kernels.memory.buffer, sums.ptr, c);
           const sumSquares = new Float64Array(this.kernels.memory.buffer, sums.ptr + 8 * c, c);
           const stats = { mean: this.heap.alloc(c), invStd: this.heap.alloc(c), scale: this.heap.alloc(c), shift: this.heap.alloc(c) };
@@ -524,17 +540,12 @@ export class FastTrainableNetwork {
           const act = this.bnAct.get(node.name);
           const [lo, hi] = act ? CLAMPS[act.attrs.fn]! : CLAMPS['linear']!;
           const y = act ? this.values.get(node.name)!.ptr : 0;
-          const sums = this.heap.alloc(4 * c);
-          split(c, T, 4).forEach(([c0, c1], t) => {
-            if (c1 > c0) {
-              const scratch = this.scratch(c);
-              this.enqueue(t, Op.BnBackwardReduce, K.BN_BACKWARD_REDUCE_DESC_BYTES, (v, at) => K.writeBnBackwardReduceDesc(v, at, {
-                input: x.ptr, activation: y, gradOutput: dy.ptr, mean: s.meanPtr!, invStd: s.invStdPtr!, sumDz: sums.ptr, sumDzXhat: sums.ptr + 8 * c, scratch,
-                pixelStart: 0, pixelEnd: pixels, channels: c, stride: c, channelStart: c0, channelEnd: c1, accumulate: false, clampMin: lo, clampMax: hi,
-              }));
-            }
-          });
-          this.flush();
+          const sums = this.partialSums(c, pixels, (t, p0, p1, at, scratch) =>
+            this.enqueue(t, Op.BnBackwardReduce, K.BN_BACKWARD_REDUCE_DESC_BYTES, (v, d) => K.writeBnBackwardReduceDesc(v, d, {
+              input: x.ptr, activation: y, gradOutput: dy.ptr, mean: s.meanPtr!, invStd: s.invStdPtr!, sumDz: at, sumDzXhat: at + 8 * c, scratch,
+              pixelStart: p0, pixelEnd: p1, channels: c, stride: c, channelStart: 0, channelEnd: c, accumulate: false, clampMin: lo, clampMax: hi,
+            })),
+          );
           const sumDz = new Float64Array(this.kernels.memory.buffer, sums.ptr, c);
           const sumDzXhat = new Float64Array(this.kernels.memory.buffer, sums.ptr + 8 * c, c);
           const gGamma = this.grads.get(`${node.name}.gamma`)!.data;
