@@ -155,8 +155,7 @@ export async function readModel(bytes: Uint8Array, options: ReadModelOptions = {
       const model = options.model ?? meta!.model;
       const modelOptions = { ...(meta?.options ?? {}), ...options.options };
       const graph = buildGraph(createSpec(model, modelOptions));
-      const { weights: loaded } = checkWeights(graph, tensors, { strict: options.strict ?? true, source: where });
-      const weights = withFreshHead(graph, loaded);
+      const weights = fitWeights(graph, tensors, { strict: options.strict ?? true, source: where });
       return { graph, weights, metadata: meta ? { ...meta, options: modelOptions } : defaultMetadata(graph.spec!, model, modelOptions, fileName || undefined) };
     }
     case 'pth':
@@ -190,6 +189,14 @@ export async function readModel(bytes: Uint8Array, options: ReadModelOptions = {
   }
 }
 
+/**
+ * `graph`'s weights from canonically named tensors (a file's, or another model's weights). Under
+ * strict: false a classifier that does not fit is skipped and gets fresh weights (the torchvision
+ * initialization), so that the model runs and can be fine-tuned.
+ */
+export function fitWeights(graph: Graph, tensors: NamedTensors, options: { strict: boolean; source: string }): Weights {
+  return withFreshHead(graph, checkWeights(graph, tensors, options).weights);
+}
 /**
  * Under strict: false a classifier that did not fit was skipped: give it fresh weights (the
  * torchvision initialization) so that the model runs and can be fine-tuned.

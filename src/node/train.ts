@@ -16,7 +16,7 @@ import { deriveSeed, seededPermutation, splitDataset, subsetDataset, type Datase
 import { FASHION_MNIST_STATS, measureMeanStd, type NormalizationStats, type TransformConfig } from '../data/augment.js';
 import { DataLoader } from '../data/loader.js';
 import { serializeSafetensors } from '../io/safetensors.js';
-import { readModel } from '../model/load.js';
+import { fitWeights, readModel, type LoadedModel } from '../model/load.js';
 import { metadataToStrings, type ModelMetadata } from '../model/metadata.js';
 import { float32ToFloat16, type NamedTensors, type Tensor } from '../tensor.js';
 import { parseCheckpoint, serializeCheckpoint, CHECKPOINT_VERSION, type TrainState } from '../train/checkpoint.js';
@@ -56,8 +56,12 @@ export async function plotConfusion(path: string, evaluation: Evaluation, classe
 }
 
 export interface TrainRunOptions {
-  arch: Arch;
-  /** Architecture options (alpha, resolution, smallInput, …); classes come from the dataset. */
+  /** Required unless `weights` is given (then: the weights' architecture). */
+  arch?: Arch;
+  /**
+   * Architecture options (alpha, resolution, smallInput, …); classes come from the dataset. With
+   * `weights`, the options left out are the weights' own (their α, input size, convention, …).
+   */
   model: ModelOptions;
   /** 'fashion-mnist', 'sample' (the bundled 1,000-image subset) or 'folder:<dir>'. */
   dataset: string;
@@ -65,7 +69,10 @@ export interface TrainRunOptions {
   config: TrainConfig;
   out: string;
   resume?: boolean;
-  /** Pretrained weights to start from (transfer learning; the head is re-initialized when it differs). */
+  /**
+   * Pretrained weights to start from (transfer learning; safetensors, .pth or .h5): the head is
+   * re-initialized when its size differs, and the backbone gets its inputs normalized its own way.
+   */
   weights?: string;
   augment: { cropPadding: number; horizontalFlip: boolean; randomErasing?: number };
   /** Folder datasets: the fraction held out for evaluation. Default 0.1. */
@@ -241,21 +248,39 @@ function sameConfig(a: unknown, b: unknown): boolean {
   return canonical(a) === canonical(b);
 }
 
+/** Pretrained weights, with the architecture and options they were made for (minus the head's size). */
+async function readPretrained(path: string): Promise<{ arch: Arch; options: ModelOptions; loaded: LoadedModel }> {
+  const loaded = await readModel(readFileBytes(path), { fileName: path, strict: false });
+  const spec = loaded.graph.spec;
+  if (!spec) throw new MobileNetError('UNSUPPORTED', `${path}: an ONNX graph carries no architecture to rebuild for training; start from safetensors, .pth or .h5 weights`);
+  const { classes: _classes, ...options } = loaded.metadata.options;
+  return { arch: spec.arch, options: { ...options, alpha: spec.alpha, resolution: { height: spec.height, width: spec.width }, smallInput: spec.smallInput }, loaded };
+}
+
+/** The options the caller set (an explicit undefined does not erase a pretrained model's value). */
+function definedOptions(options: ModelOptions): ModelOptions {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as ModelOptions;
+}
+
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   useNodeRuntime();
   const log = o.log ?? (() => undefined);
   const config = o.config;
-  const data = await loadData({ dataset: o.dataset, dataDir: o.dataDir, resolution: o.model.resolution, validationFraction: o.validationFraction, skipBad: o.skipBad }, config.seed);
+  const pretrained = o.weights ? await readPretrained(o.weights) : undefined;
+  const arch = o.arch ?? pretrained?.arch;
+  if (!arch) throw new MobileNetError('INVALID_ARGUMENT', 'runTraining needs an architecture (arch) unless it starts from weights');
+  const model: ModelOptions = { ...pretrained?.options, ...definedOptions(o.model) };
+  const data = await loadData({ dataset: o.dataset, dataDir: o.dataDir, resolution: model.resolution, validationFraction: o.validationFraction, skipBad: o.skipBad }, config.seed);
   if (data.skipped?.length) {
     log(`skipped ${data.skipped.length} image(s) that failed to decode: ${data.skipped.slice(0, 5).join(', ')}${data.skipped.length > 5 ? ', …' : ''}`);
   }
   if (o.trainImages !== undefined) data.train = trainSubset(data.train, o.trainImages, config);
   const classes = [...data.train.classes];
-  const inputSize = o.model.resolution ?? data.train.height;
+  const inputSize = model.resolution ?? data.train.height;
   const side = typeof inputSize === 'number' ? inputSize : Math.min(inputSize.height, inputSize.width);
   // Small images (Fashion-MNIST, CIFAR) get the small-input strides unless told otherwise.
-  const smallInput = o.model.smallInput ?? side <= SMALL_INPUT_MAX;
-  const modelOptions: ModelOptions = { ...o.model, resolution: inputSize, smallInput, classes: classes.length };
+  const smallInput = model.smallInput ?? side <= SMALL_INPUT_MAX;
+  const modelOptions: ModelOptions = { ...model, resolution: inputSize, smallInput, classes: classes.length };
   try {
     mkdirSync(o.out, { recursive: true });
   } catch (error) {
@@ -264,7 +289,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const checkpointPath = join(o.out, 'checkpoint.safetensors');
   const metricsPath = join(o.out, 'metrics.jsonl');
 
-  let graph: Graph = buildGraph(createSpec(o.arch, modelOptions));
+  let graph: Graph = buildGraph(createSpec(arch, modelOptions));
   let params: Weights = initWeights(graph, { seed: config.seed });
   let position = { epoch: 0, batch: 0 };
   let resumedState: TrainState | undefined;
@@ -274,16 +299,15 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
 
   if (o.resume && existsSync(checkpointPath)) {
     const c = parseCheckpoint(readFileBytes(checkpointPath), checkpointPath);
-    if (c.model.model !== o.arch || !sameConfig(c.model.options, modelOptions)) {
+    if (c.model.model !== arch || !sameConfig(c.model.options, modelOptions)) {
       throw new MobileNetError(
         'INVALID_ARGUMENT',
-        `cannot resume: ${checkpointPath} holds ${c.model.model} ${JSON.stringify(c.model.options)}, but this run asks for ${o.arch} ${JSON.stringify(modelOptions)}`,
+        `cannot resume: ${checkpointPath} holds ${c.model.model} ${JSON.stringify(c.model.options)}, but this run asks for ${arch} ${JSON.stringify(modelOptions)}`,
       );
     }
     if (!sameConfig(c.state.config, config)) {
       throw new MobileNetError('INVALID_ARGUMENT', `cannot resume: the checkpoint was trained with ${JSON.stringify(c.state.config)}, this run asks for ${JSON.stringify(config)}`);
     }
-    graph = buildGraph(createSpec(o.arch, modelOptions));
     params = c.params;
     position = c.state.position;
     resumedState = c.state;
@@ -293,12 +317,11 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       history = readFileSync(metricsPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as EpochRecord).filter((r) => r.epoch < position.epoch);
     }
     log(`resuming from ${checkpointPath} at epoch ${position.epoch + 1}, batch ${position.batch}`);
-  } else if (o.weights) {
-    const loaded = await readModel(readFileBytes(o.weights), { fileName: o.weights, model: o.arch, options: modelOptions, strict: false });
-    params = loaded.weights;
+  } else if (pretrained) {
+    params = fitWeights(graph, pretrained.loaded.weights, { strict: false, source: o.weights! });
     // The backbone learned on inputs normalized its way (ImageNet's mean/std for torchvision, x/127.5 − 1
     // for Keras, …): feed it the same, not the new data's own statistics.
-    data.stats = statsFromPreprocess(loaded.metadata.preprocess);
+    data.stats = statsFromPreprocess(pretrained.loaded.metadata.preprocess);
   }
 
   const trainer = await Trainer.create(graph, params, config, o.threads === undefined ? {} : { threads: o.threads });
@@ -313,7 +336,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     mean: [0, 1, 2].map((c) => data.stats.mean[data.stats.mean.length === 1 ? 0 : c]!) as [number, number, number],
     std: [0, 1, 2].map((c) => data.stats.std[data.stats.std.length === 1 ? 0 : c]!) as [number, number, number],
   };
-  const modelMeta: ModelMetadata = { model: o.arch, options: modelOptions, preprocess, labels: classes, source: `trained by mobilenet-ts on ${data.name}` };
+  const modelMeta: ModelMetadata = { model: arch, options: modelOptions, preprocess, labels: classes, source: `trained by mobilenet-ts on ${data.name}` };
 
   const saveCheckpoint = (pos: { epoch: number; batch: number }) => {
     const s = trainer.state();

@@ -18,6 +18,8 @@ import { defaultThreadCount, workerPoolFactory, type WorkerPool } from '../runti
 
 
 const PAGE = 65536;
+/** Pixel ranges of the batch-norm reductions (see partialSums): fixed, so results do not depend on the thread count. */
+const SUM_CHUNKS = 8;
 const NO_CLAMP = { clampMin: -Infinity, clampMax: Infinity };
 const CLAMPS: Record<string, [number, number]> = { linear: [-Infinity, Infinity], relu: [0, Infinity], relu6: [0, 6] };
 
@@ -184,22 +186,23 @@ export class FastTrainableNetwork {
   }
 
   /**
-   * Per-channel float64 sum pairs ([Σa over C, Σb over C]) over all pixels: every thread reduces its
-   * own range of pixels into its own pair, then the pairs are added here. Splitting the channels
-   * instead would make each thread stream the whole tensor (a pixel's channels share cache lines),
-   * which did not run faster on two threads than on one.
+   * Per-channel float64 sum pairs ([Σa over C, Σb over C]) over all pixels. The pixels are cut into
+   * SUM_CHUNKS fixed ranges, each reduced into its own pair by some thread and the pairs added here in
+   * order, so the sums (and the whole training run) are the same for any thread count. Splitting the
+   * channels instead made each thread stream the whole tensor (a pixel's channels share cache lines),
+   * which ran no faster on two threads than on one.
    */
   private partialSums(
     c: number, pixels: number, enqueue: (thread: number, p0: number, p1: number, at: number, scratch: number) => void,
   ): { ptr: number } {
-    const parts = split(pixels, this.threads, 4).filter(([p0, p1]) => p1 > p0);
-    const sums = this.heap.alloc(4 * c * parts.length); // per part: 2·C float64
+    const chunks = split(pixels, SUM_CHUNKS, 64).filter(([p0, p1]) => p1 > p0);
+    const sums = this.heap.alloc(4 * c * chunks.length); // per chunk: 2·C float64
     // Allocated outside the descriptor writers: a replayed pass must allocate the same addresses.
-    parts.forEach(([p0, p1], t) => enqueue(t, p0, p1, sums.ptr + t * 16 * c, this.scratch(c)));
+    chunks.forEach(([p0, p1], i) => enqueue(i % this.threads, p0, p1, sums.ptr + i * 16 * c, this.scratch(c)));
     this.flush();
-    const all = new Float64Array(this.kernels.memory.buffer, sums.ptr, 2 * c * parts.length);
-    for (let t = 1; t < parts.length; t++) {
-      for (let i = 0; i < 2 * c; i++) all[i] = all[i]! + all[t * 2 * c + i]!;
+    const all = new Float64Array(this.kernels.memory.buffer, sums.ptr, 2 * c * chunks.length);
+    for (let i = 1; i < chunks.length; i++) {
+      for (let j = 0; j < 2 * c; j++) all[j] = all[j]! + all[i * 2 * c + j]!;
     }
     return sums;
   }

@@ -96,3 +96,23 @@ test('train --dataset folder: --weights --freeze-backbone: corrupt file named, -
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('train --weights: an ONNX graph is refused by name (no architecture to rebuild), a clashing --arch is a one-line weights error', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mobilenet-transfer-'));
+  try {
+    const onnx = join(dir, 'model.onnx');
+    const converted = runCli(['convert', BUNDLED, onnx]);
+    assert.equal(converted.status, 0, converted.stderr);
+    const base = ['train', '--dataset', 'sample', '--epochs', '1', '--max-steps', '1'];
+    const fromOnnx = runCli([...base, '--weights', onnx, '--out', join(dir, 'a')]);
+    assert.equal(fromOnnx.status, 2, fromOnnx.stderr);
+    assert.match(fromOnnx.stderr, /model\.onnx: an ONNX graph carries no architecture/);
+    // The bundled weights are MobileNetV1 α 0.25: asking for V2 on them names the misfit.
+    const clash = runCli([...base, '--weights', BUNDLED, '--arch', 'mobilenet_v2', '--out', join(dir, 'b')]);
+    assert.equal(clash.status, 2, clash.stderr);
+    assert.match(clash.stderr, /^mobilenet: weights from .*fashion-mnist\.safetensors do not fit mobilenet_v2/m);
+    assert.equal(clash.stderr.trim().split('\n').length, 1, clash.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,8 +1,7 @@
 /** mobilenet train and mobilenet eval. */
 import type { Command } from 'commander';
 import type { Arch, ModelOptions, OptimizerConfig, TrainConfig } from '../../index.js';
-import { runTraining, evaluateModel, readFileBytes } from '../../node/index.js';
-import { readModel } from '../../model/load.js';
+import { runTraining, evaluateModel } from '../../node/index.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parseInteger, parseNumber, parsePositiveNumber, parseProbability, parseResolution } from '../options.js';
 
@@ -96,19 +95,11 @@ export function registerTrain(program: Command): void {
     .requiredOption('--out <dir>', 'output folder: checkpoint, metrics.jsonl, model.safetensors, plots')
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
     .action(async (flags: TrainFlags, command: Command) => {
-      let arch = parseChoice<Arch>('--arch', flags.arch, ['mobilenet_v1', 'mobilenet_v2']);
-      const model: ModelOptions = { alpha: parsePositiveNumber('--alpha', flags.alpha) };
-      if (flags.weights) {
-        // Fine-tuning: the architecture, α and input size not given are the weights' own (from the
-        // file's metadata, or inferred from a .pth/.h5), not the Fashion-MNIST recipe's defaults.
-        const given = (name: string) => command.getOptionValueSource(name) === 'cli';
-        const loaded = await readModel(readFileBytes(flags.weights), { fileName: flags.weights, strict: false });
-        const spec = loaded.graph.spec!;
-        if (!given('arch')) arch = spec.arch;
-        if (!given('alpha')) model.alpha = spec.alpha;
-        if (flags.resolution === undefined) model.resolution = { height: spec.height, width: spec.width };
-        if (flags.smallInput === undefined) model.smallInput = spec.smallInput;
-      }
+      // Fine-tuning: the architecture, α and input size not given are the weights' own (runTraining
+      // reads them from the file), not the Fashion-MNIST recipe's defaults.
+      const given = (name: string) => !flags.weights || command.getOptionValueSource(name) === 'cli';
+      const arch = given('arch') ? parseChoice<Arch>('--arch', flags.arch, ['mobilenet_v1', 'mobilenet_v2']) : undefined;
+      const model: ModelOptions = given('alpha') ? { alpha: parsePositiveNumber('--alpha', flags.alpha) } : {};
       if (flags.smallInput !== undefined) model.smallInput = flags.smallInput;
       if (flags.dropout !== undefined) model.dropout = parseProbability('--dropout', flags.dropout);
       if (flags.resolution !== undefined) model.resolution = parseResolution(flags.resolution, flags.smallInput === false ? 32 : 8);
@@ -127,7 +118,7 @@ export function registerTrain(program: Command): void {
         freezeBackbone: Boolean(flags.freezeBackbone),
       };
       const result = await runTraining({
-        arch,
+        ...(arch ? { arch } : {}),
         model,
         dataset: flags.dataset,
         ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
