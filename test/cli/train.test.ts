@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseCheckpoint } from '../../src/train/checkpoint.js';
 import { runCli } from './cli-helpers.js';
 
-const base = ['train', '--dataset', 'sample', '--epochs', '1', '--batch', '32', '--optimizer', 'sgd', '--lr', '0.02', '--seed', '5'];
+const base = ['train', '--dataset', 'sample', '--arch', 'mobilenet_v2', '--alpha', '0.35', '--epochs', '1', '--batch', '32', '--optimizer', 'sgd', '--lr', '0.02', '--seed', '5'];
 
 function params(dir: string): Map<string, Float32Array> {
   const c = parseCheckpoint(new Uint8Array(readFileSync(join(dir, 'checkpoint.safetensors'))), dir);
