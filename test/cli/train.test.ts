@@ -64,3 +64,22 @@ test('train: resuming with another architecture, and an unwritable output folder
   assert.match(w.stderr.trim().split('\n').at(-1)!, /cannot create the output folder/);
   chmodSync(blocked, 0o644);
 });
+
+test('train: --warmup, --epsilon and the optimizers\' weight-decay defaults reach the run\'s configuration', () => {
+  const run = (dir: string, ...flags: string[]) => {
+    const r = runCli(['train', '--dataset', 'sample', '--epochs', '2', '--max-steps', '1', '--out', dir, ...flags]);
+    assert.equal(r.status, 0, r.stderr);
+    return parseCheckpoint(new Uint8Array(readFileSync(join(dir, 'checkpoint.safetensors'))), dir).state.config;
+  };
+  const adamw = run(mkdtempSync(join(tmpdir(), 'mobilenet-train-')), '--optimizer', 'adamw', '--warmup', '0.5', '--epsilon', '1e-6');
+  assert.deepEqual(adamw.optimizer, { type: 'adamw', epsilon: 1e-6, weightDecay: 0.01 }, 'AdamW: decoupled decay 0.01 unless given');
+  assert.equal(adamw.schedule.warmupEpochs, 0.5);
+  const rmsprop = run(mkdtempSync(join(tmpdir(), 'mobilenet-train-')), '--optimizer', 'rmsprop', '--weight-decay', '0');
+  assert.deepEqual(rmsprop.optimizer, { type: 'rmsprop', style: 'tensorflow', rho: 0.9, momentum: 0.9, epsilon: 1.0, weightDecay: 0 }, 'an explicit 0 stays 0');
+  assert.equal(rmsprop.schedule.warmupEpochs, undefined);
+  const sgd = run(mkdtempSync(join(tmpdir(), 'mobilenet-train-')));
+  assert.deepEqual(sgd.optimizer, { type: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 0.0005 }, 'the default recipe');
+  const bad = runCli(['train', '--dataset', 'sample', '--epsilon', '1e-3', '--out', join(tmpdir(), 'never-created')]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--epsilon applies to rmsprop and adamw, not sgd/);
+});

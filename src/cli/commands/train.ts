@@ -17,7 +17,9 @@ interface TrainFlags {
   optimizer: string;
   lr?: string;
   schedule: string;
-  weightDecay: string;
+  weightDecay?: string;
+  epsilon?: string;
+  warmup: string;
   labelSmoothing: string;
   ema: string;
   seed: string;
@@ -53,15 +55,22 @@ export const DEFAULTS = {
   cropPadding: '0',
 };
 
-function optimizerConfig(name: string, weightDecay: number): { config: OptimizerConfig; lr: number } {
+/**
+ * The optimizer by name with its recipe defaults. `weightDecay` undefined: the flag was not given
+ * (AdamW then takes its usual 0.01, decoupled; the others the recipe's L2).
+ */
+function optimizerConfig(name: string, weightDecay: number | undefined, epsilon: number | undefined): { config: OptimizerConfig; lr: number } {
+  const eps = epsilon === undefined ? {} : { epsilon };
+  const l2 = weightDecay ?? Number(DEFAULTS.weightDecay);
   switch (name) {
     case 'sgd':
-      return { config: { type: 'sgd', momentum: 0.9, nesterov: true, weightDecay }, lr: 0.1 };
+      if (epsilon !== undefined) throw new UsageError('--epsilon applies to rmsprop and adamw, not sgd');
+      return { config: { type: 'sgd', momentum: 0.9, nesterov: true, weightDecay: l2 }, lr: 0.1 };
     case 'rmsprop':
       // Both papers: TF RMSprop, decay 0.9, momentum 0.9, ε 1.0 (slim); lr 0.045 in the V2 recipe.
-      return { config: { type: 'rmsprop', style: 'tensorflow', rho: 0.9, momentum: 0.9, epsilon: 1.0, weightDecay }, lr: 0.045 };
+      return { config: { type: 'rmsprop', style: 'tensorflow', rho: 0.9, momentum: 0.9, epsilon: 1.0, ...eps, weightDecay: l2 }, lr: 0.045 };
     case 'adamw':
-      return { config: { type: 'adamw', weightDecay: weightDecay || 0.01 }, lr: 0.002 };
+      return { config: { type: 'adamw', ...eps, weightDecay: weightDecay ?? 0.01 }, lr: 0.002 };
     default:
       throw new UsageError(`--optimizer must be one of sgd, rmsprop, adamw, got '${name}'`);
   }
@@ -84,7 +93,9 @@ export function registerTrain(program: Command): void {
     .option('--optimizer <name>', 'sgd (Nesterov momentum 0.9) | rmsprop (TF semantics, the papers\') | adamw', DEFAULTS.optimizer)
     .option('--lr <lr>', 'peak learning rate (default: sgd 0.1, rmsprop 0.045, adamw 0.002)')
     .option('--schedule <name>', 'cosine | exponential (×0.98 per epoch, the V2 recipe) | step | constant', DEFAULTS.schedule)
-    .option('--weight-decay <λ>', 'L2 on conv and dense weights (not depthwise filters, BN or biases)', DEFAULTS.weightDecay)
+    .option('--weight-decay <λ>', `L2 on conv and dense weights, not depthwise filters, BN or biases (default: ${DEFAULTS.weightDecay}; adamw: 0.01, decoupled)`)
+    .option('--epsilon <ε>', 'rmsprop / adamw epsilon (default: rmsprop 1.0 as slim trained MobileNets, adamw 1e-8)')
+    .option('--warmup <epochs>', 'linear learning-rate warm-up from 0 over this many epochs (fractions allowed; 0 = off)', '0')
     .option('--label-smoothing <ε>', 'label smoothing', DEFAULTS.labelSmoothing)
     .option('--ema <decay>', 'exponential moving average of the weights (e.g. 0.999); 0 = off', DEFAULTS.ema)
     .option('--seed <n>', 'seed of initialization, shuffling, augmentation and dropout', DEFAULTS.seed)
@@ -107,15 +118,19 @@ export function registerTrain(program: Command): void {
       if (flags.smallInput !== undefined) model.smallInput = flags.smallInput;
       if (flags.dropout !== undefined) model.dropout = parseProbability('--dropout', flags.dropout);
       if (flags.resolution !== undefined) model.resolution = parseResolution(flags.resolution, flags.smallInput === false ? 32 : 8);
-      const weightDecay = parseNumber('--weight-decay', flags.weightDecay);
-      const { config: optimizer, lr } = optimizerConfig(flags.optimizer, weightDecay);
+      const weightDecay = flags.weightDecay === undefined ? undefined : parseNumber('--weight-decay', flags.weightDecay);
+      if (weightDecay !== undefined && weightDecay < 0) throw new UsageError(`--weight-decay must be ≥ 0, got ${flags.weightDecay}`);
+      const epsilon = flags.epsilon === undefined ? undefined : parsePositiveNumber('--epsilon', flags.epsilon);
+      const { config: optimizer, lr } = optimizerConfig(flags.optimizer, weightDecay, epsilon);
+      const warmupEpochs = parseNumber('--warmup', flags.warmup);
+      if (warmupEpochs < 0) throw new UsageError(`--warmup must be ≥ 0 epochs, got ${flags.warmup}`);
       const schedule = parseChoice('--schedule', flags.schedule, ['cosine', 'exponential', 'step', 'constant'] as const);
       const config: TrainConfig = {
         epochs: parseInteger('--epochs', flags.epochs, 1),
         batchSize: parseInteger('--batch', flags.batch, 2),
         lr: flags.lr === undefined ? lr : parsePositiveNumber('--lr', flags.lr),
         optimizer,
-        schedule: { type: schedule, ...(schedule === 'exponential' ? { decayRate: 0.98 } : {}) },
+        schedule: { type: schedule, ...(schedule === 'exponential' ? { decayRate: 0.98 } : {}), ...(warmupEpochs > 0 ? { warmupEpochs } : {}) },
         labelSmoothing: parseNumber('--label-smoothing', flags.labelSmoothing),
         seed: parseInteger('--seed', flags.seed, 0),
         emaDecay: parseNumber('--ema', flags.ema),
