@@ -197,6 +197,7 @@ export async function readModel(bytes: Uint8Array, options: ReadModelOptions = {
 export function fitWeights(graph: Graph, tensors: NamedTensors, options: { strict: boolean; source: string }): Weights {
   return withFreshHead(graph, checkWeights(graph, tensors, options).weights);
 }
+
 /**
  * Under strict: false a classifier that did not fit was skipped: give it fresh weights (the
  * torchvision initialization) so that the model runs and can be fine-tuned.
