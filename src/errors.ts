@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'SHAPE_MISMATCH' // an input tensor of the wrong shape
   | 'IO_ERROR' // a file that cannot be read or written
   | 'NETWORK_ERROR' // a download that failed
+  | 'DIVERGED' // training produced a non-finite loss (usually a learning rate too high)
   | 'INTERNAL'; // a bug in mobilenet-ts
 
 /** Codes that mean "the caller gave bad input": the CLI exits 2 for these, 1 for the rest. */
@@ -24,6 +25,7 @@ const USER_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'SHAPE_MISMATCH',
   'IO_ERROR',
   'NETWORK_ERROR',
+  'DIVERGED',
 ]);
 
 export class MobileNetError extends Error {

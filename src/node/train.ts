@@ -338,6 +338,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   };
   const modelMeta: ModelMetadata = { model: arch, options: modelOptions, preprocess, labels: classes, source: `trained by mobilenet-ts on ${data.name}` };
 
+  /** Where the checkpoint on disk stands (a diverged run names it: it is the last good state). */
+  let saved = o.resume && resumedState ? position : undefined;
   const saveCheckpoint = (pos: { epoch: number; batch: number }) => {
     const s = trainer.state();
     const state: TrainState = {
@@ -350,6 +352,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     if (s.ema) state.ema = { kind: s.ema.kind, scalars: s.ema.scalars };
     const checkpoint = { model: modelMeta, state, params, optimizer: s.optimizer, ...(s.ema ? { ema: s.ema } : {}) };
     writeFileAtomic(checkpointPath, serializeCheckpoint(checkpoint));
+    saved = pos;
   };
 
   let interrupted = false;
@@ -376,7 +379,11 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       let batchIndex = first;
       for (; batchIndex < loader.batchesPerEpoch; batchIndex++) {
         const b = loader.batch(epoch, batchIndex);
-        const r = await trainer.trainStep(b.images.subarray(0, b.size * b.height * b.width * 3), b.labels.subarray(0, b.size), loader.batchesPerEpoch);
+        const r = await trainer.trainStep(b.images.subarray(0, b.size * b.height * b.width * 3), b.labels.subarray(0, b.size), loader.batchesPerEpoch).catch((error: unknown) => {
+          if (!(error instanceof MobileNetError && error.code === 'DIVERGED')) throw error;
+          const kept = saved ? `${checkpointPath} (epoch ${saved.epoch + 1}, batch ${saved.batch}) is kept, untouched` : 'no checkpoint had been written yet';
+          throw new MobileNetError('DIVERGED', `${error.message}; ${kept}`);
+        });
         // A step never waits on I/O: give signal handlers (Ctrl-C, TERM) their turn after each one.
         await new Promise<void>((resolve) => setImmediate(resolve));
         lossSum += r.loss * r.size;

@@ -209,7 +209,7 @@ export class Trainer {
     const desc = { rows: size, cols: classes, labelSmoothing: this.config.labelSmoothing };
     const loss = ref.softmaxCrossEntropy(logits, labels, new Float32Array(size), probabilities, desc);
     if (!Number.isFinite(loss)) {
-      throw new MobileNetError('INTERNAL', `the loss is ${loss} at step ${this.step}: training diverged (try a lower learning rate); the last checkpoint is kept`);
+      throw new MobileNetError('DIVERGED', `the loss is ${loss} at step ${this.step}: training diverged (try a lower learning rate)`);
     }
     const grad = new Float32Array(logits.length);
     ref.softmaxCrossEntropyBackward(probabilities, labels, grad, desc);

@@ -83,3 +83,17 @@ test('train: --warmup, --epsilon and the optimizers\' weight-decay defaults reac
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--epsilon applies to rmsprop and adamw, not sgd/);
 });
+
+test('train: a diverging run stops with a clear message and leaves the last good checkpoint untouched', () => {
+  const out = mkdtempSync(join(tmpdir(), 'mobilenet-train-'));
+  // lr 1e8 sends the loss to NaN/∞ within a few steps; the first 3 are still finite and checkpointed.
+  const args = ['train', '--dataset', 'sample', '--epochs', '2', '--lr', '1e8', '--out', out];
+  const first = runCli([...args, '--max-steps', '3']);
+  assert.equal(first.status, 0, first.stderr);
+  const good = readFileSync(join(out, 'checkpoint.safetensors'));
+  const r = runCli([...args, '--resume']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^mobilenet: the loss is (NaN|-?Infinity) at step \d+: training diverged \(try a lower learning rate\); .*checkpoint\.safetensors \(epoch 1, batch 3\) is kept, untouched$/m);
+  assert.deepEqual(readFileSync(join(out, 'checkpoint.safetensors')), good, 'the checkpoint is the last good one');
+  assert.ok(!existsSync(join(out, 'model.safetensors')), 'no model from a diverged run');
+});
