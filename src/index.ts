@@ -54,7 +54,7 @@ export { permute } from './io/layout.js';
 export { presetConfig, PREPROCESS_PRESETS, type PreprocessConfig, type PreprocessPreset } from './data/preprocess.js';
 export { IMAGENET_LABELS } from './data/imagenet.js';
 export { listPretrained, findPretrained, type PretrainedEntry } from './io/pretrained.js';
-export { Trainer, evaluateSession, buildSchedule, type TrainConfig, type ScheduleConfig, type Evaluation } from './train/trainer.js';
+export { Trainer, evaluateSession, buildSchedule, type TrainConfig, type ScheduleConfig, type Evaluation, type EvaluateSessionOptions } from './train/trainer.js';
 export { TrainableNetwork } from './train/network.js';
 export { createOptimizer, graphParamInfo, type OptimizerConfig } from './train/optimizers.js';
 export { lineChart, barChart, scatterChart, heatmap, panelGrid } from './plot/index.js';

@@ -466,6 +466,8 @@ export interface EvaluateOptions {
   dataDir?: string;
   /** Write evaluation.json here. */
   out?: string;
+  /** Flip test-time augmentation (evaluateSession's `flip`). */
+  flip?: boolean;
 }
 
 /** Evaluate a model file on a dataset with the model's own preprocessing geometry and normalization. */
@@ -479,9 +481,9 @@ export async function evaluateModel(path: string, options: EvaluateOptions): Pro
   }
   const stats = { mean: pre.mean.map((m) => m), std: pre.std.map((s) => s) };
   const loader = evaluationLoader(data.test, { ...stats, size: { height: h, width: w } });
-  const evaluation = evaluateSession(model.session, loader.epoch(), model.classes);
+  const evaluation = evaluateSession(model.session, loader.epoch(), model.classes, { flip: options.flip ?? false });
   await model.release();
-  const result = { ...evaluation, classes: [...data.test.classes] };
+  const result = { ...evaluation, classes: [...data.test.classes], ...(options.flip ? { testTimeAugmentation: 'flip' } : {}) };
   if (options.out) {
     mkdirSync(options.out, { recursive: true });
     writeFileAtomic(join(options.out, 'evaluation.json'), `${JSON.stringify(result, null, 1)}\n`);

@@ -66,15 +66,40 @@ export interface EvalBatch {
   size: number;
 }
 
+export interface EvaluateSessionOptions {
+  /**
+   * Test-time augmentation: also classify each image mirrored left–right and average the two
+   * probability vectors (a standard flip TTA; twice the compute). Default false.
+   */
+  flip?: boolean;
+}
+
+/** NHWC images mirrored left–right. */
+function mirrorImages(images: Float32Array, count: number, [h, w, c]: readonly number[]): Float32Array {
+  const out = new Float32Array(count * h! * w! * c!);
+  const row = w! * c!;
+  for (let r = 0; r < count * h!; r++) {
+    for (let x = 0; x < w!; x++) {
+      const from = r * row + x * c!;
+      out.set(images.subarray(from, from + c!), r * row + (w! - 1 - x) * c!);
+    }
+  }
+  return out;
+}
+
 /** Accuracy, mean loss, per-class accuracy and the confusion matrix of a session over batches. */
-export function evaluateSession(session: InferenceSession, batches: Iterable<EvalBatch>, classes: number): Evaluation {
+export function evaluateSession(session: InferenceSession, batches: Iterable<EvalBatch>, classes: number, options: EvaluateSessionOptions = {}): Evaluation {
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   const per = shapeSize(session.inputShape);
   let lossSum = 0;
   let count = 0;
   for (const b of batches) {
-    const { probabilities } = session.run(b.images.subarray(0, b.size * per), { probabilities: true });
-    const p = probabilities!.data;
+    const images = b.images.subarray(0, b.size * per);
+    const p = session.run(images, { probabilities: true }).probabilities!.data.slice();
+    if (options.flip) {
+      const q = session.run(mirrorImages(images, b.size, session.inputShape), { probabilities: true }).probabilities!.data;
+      for (let i = 0; i < p.length; i++) p[i] = (p[i]! + q[i]!) / 2;
+    }
     for (let n = 0; n < b.size; n++) {
       const row = p.subarray(n * classes, (n + 1) * classes);
       let best = 0;

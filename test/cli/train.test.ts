@@ -97,3 +97,15 @@ test('train: a diverging run stops with a clear message and leaves the last good
   assert.deepEqual(readFileSync(join(out, 'checkpoint.safetensors')), good, 'the checkpoint is the last good one');
   assert.ok(!existsSync(join(out, 'model.safetensors')), 'no model from a diverged run');
 });
+
+test('eval --tta flip: the bundled model on the sample test set, labelled as test-time augmented; a bad mode is refused', () => {
+  const r = runCli(['eval', join('models', 'fashion-mnist.safetensors'), '--dataset', 'sample', '--tta', 'flip', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const e = JSON.parse(r.stdout);
+  assert.equal(e.testTimeAugmentation, 'flip');
+  assert.equal(e.count, 500);
+  assert.ok(e.accuracy > 0.85, `accuracy ${e.accuracy}`);
+  const bad = runCli(['eval', join('models', 'fashion-mnist.safetensors'), '--dataset', 'sample', '--tta', 'crops']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--tta must be one of none, flip/);
+});

@@ -165,13 +165,15 @@ export function registerTrain(program: Command): void {
     .option('--data-dir <dir>', 'where the Fashion-MNIST IDX files are')
     .option('--out <dir>', 'also write evaluation.json there')
     .option('--json', 'print one JSON object')
-    .action(async (model: string, flags: { dataset: string; dataDir?: string; out?: string; json?: boolean }) => {
-      const e = await evaluateModel(model, { dataset: flags.dataset, ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), ...(flags.out ? { out: flags.out } : {}) });
+    .option('--tta <mode>', 'test-time augmentation: none | flip (average with the left–right mirrored image; twice the compute)', 'none')
+    .action(async (model: string, flags: { dataset: string; dataDir?: string; out?: string; json?: boolean; tta: string }) => {
+      const flip = parseChoice('--tta', flags.tta, ['none', 'flip'] as const) === 'flip';
+      const e = await evaluateModel(model, { dataset: flags.dataset, flip, ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), ...(flags.out ? { out: flags.out } : {}) });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(e)}\n`);
         return;
       }
-      const lines = [`accuracy ${(100 * e.accuracy).toFixed(2)}% on ${e.count} images (loss ${e.loss.toFixed(4)})`, ''];
+      const lines = [`accuracy ${(100 * e.accuracy).toFixed(2)}% on ${e.count} images (loss ${e.loss.toFixed(4)})${flip ? ' with flip test-time augmentation' : ''}`, ''];
       e.classes.forEach((c, i) => lines.push(`  ${c.padEnd(14)} ${(100 * e.perClass[i]!).toFixed(1)}%`));
       process.stdout.write(`${lines.join('\n')}\n`);
     });
