@@ -95,8 +95,9 @@ export function evaluateSession(session: InferenceSession, batches: Iterable<Eva
   let count = 0;
   for (const b of batches) {
     const images = b.images.subarray(0, b.size * per);
-    const p = session.run(images, { probabilities: true }).probabilities!.data.slice();
+    let p = session.run(images, { probabilities: true }).probabilities!.data;
     if (options.flip) {
+      p = p.slice(); // the next run may reuse the session's output buffer
       const q = session.run(mirrorImages(images, b.size, session.inputShape), { probabilities: true }).probabilities!.data;
       for (let i = 0; i < p.length; i++) p[i] = (p[i]! + q[i]!) / 2;
     }
