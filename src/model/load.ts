@@ -84,9 +84,12 @@ function guessArch(tensors: NamedTensors, source: WeightSource): Arch {
   );
 }
 
-/** keras-applications file names carry the input size: …_0.35_96.h5, mobilenet_7_5_160_tf.h5. */
+/**
+ * keras-applications file names carry the input size, one of the sizes Keras publishes weights for:
+ * …_0.35_96.h5, mobilenet_7_5_160_tf.h5 (not "_035" in my_v2_035.h5: that is an α).
+ */
 function kerasResolutionFromName(fileName: string): number | undefined {
-  const m = /_(\d{2,3})(?:_tf)?(?:_no_top)?\.h5$/i.exec(fileName);
+  const m = /_(96|128|160|192|224)(?:_tf)?(?:_no_top)?\.h5$/i.exec(fileName);
   return m ? Number(m[1]) : undefined;
 }
 
@@ -115,8 +118,10 @@ function graphForTensors(tensors: NamedTensors, source: WeightSource, options: R
     const modelOptions = { ...base, alpha };
     const graph = buildGraph(createSpec(model, modelOptions));
     const fits = nameMap(graph, source).every((e) => {
+      // The head does not tell α apart, and under strict: false it may be any size (a new one is made).
+      if (e.param.startsWith('classifier.')) return true;
       const t = tensors.get(e.external) ?? e.aliases?.map((a) => tensors.get(a)).find((x) => x);
-      return t ? t.shape.join() === e.externalShape.join() : e.param.startsWith('classifier.');
+      return t !== undefined && t.shape.join() === e.externalShape.join();
     });
     if (fits) return { graph, model, modelOptions };
   }

@@ -248,9 +248,12 @@ function sameConfig(a: unknown, b: unknown): boolean {
   return canonical(a) === canonical(b);
 }
 
-/** Pretrained weights, with the architecture and options they were made for (minus the head's size). */
-async function readPretrained(path: string): Promise<{ arch: Arch; options: ModelOptions; loaded: LoadedModel }> {
-  const loaded = await readModel(readFileBytes(path), { fileName: path, strict: false });
+/**
+ * Pretrained weights, with the architecture and options they were made for (minus the head's size).
+ * What the caller set (arch, α, …) guides reading files that do not say (.pth, .h5).
+ */
+async function readPretrained(path: string, arch: Arch | undefined, given: ModelOptions): Promise<{ arch: Arch; options: ModelOptions; loaded: LoadedModel }> {
+  const loaded = await readModel(readFileBytes(path), { fileName: path, strict: false, ...(arch ? { model: arch } : {}), options: given });
   const spec = loaded.graph.spec;
   if (!spec) throw new MobileNetError('UNSUPPORTED', `${path}: an ONNX graph carries no architecture to rebuild for training; start from safetensors, .pth or .h5 weights`);
   const { classes: _classes, ...options } = loaded.metadata.options;
@@ -266,10 +269,11 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   useNodeRuntime();
   const log = o.log ?? (() => undefined);
   const config = o.config;
-  const pretrained = o.weights ? await readPretrained(o.weights) : undefined;
+  const given = definedOptions(o.model);
+  const pretrained = o.weights ? await readPretrained(o.weights, o.arch, given) : undefined;
   const arch = o.arch ?? pretrained?.arch;
   if (!arch) throw new MobileNetError('INVALID_ARGUMENT', 'runTraining needs an architecture (arch) unless it starts from weights');
-  const model: ModelOptions = { ...pretrained?.options, ...definedOptions(o.model) };
+  const model: ModelOptions = { ...pretrained?.options, ...given };
   const data = await loadData({ dataset: o.dataset, dataDir: o.dataDir, resolution: model.resolution, validationFraction: o.validationFraction, skipBad: o.skipBad }, config.seed);
   if (data.skipped?.length) {
     log(`skipped ${data.skipped.length} image(s) that failed to decode: ${data.skipped.slice(0, 5).join(', ')}${data.skipped.length > 5 ? ', …' : ''}`);

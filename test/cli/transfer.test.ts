@@ -13,6 +13,7 @@ import sharp from 'sharp';
 import { repoRoot } from '../helpers.js';
 import { loadFashionMnist } from '../../src/node/datasets.js';
 import { parseSafetensors } from '../../src/io/safetensors.js';
+import { readModel } from '../../src/model/load.js';
 import { runCli } from './cli-helpers.js';
 
 const BUNDLED = join(repoRoot, 'models', 'fashion-mnist.safetensors');
@@ -112,6 +113,31 @@ test('train --weights: an ONNX graph is refused by name (no architecture to rebu
     assert.equal(clash.status, 2, clash.stderr);
     assert.match(clash.stderr, /^mobilenet: weights from .*fashion-mnist\.safetensors do not fit mobilenet_v2/m);
     assert.equal(clash.stderr.trim().split('\n').length, 1, clash.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('train --weights keras .h5 with a 10-class head: α and conventions come from the file, the backbone is kept', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mobilenet-transfer-'));
+  try {
+    const h5 = join(repoRoot, 'test', 'fixtures', 'parity', 'keras_v2_035.h5');
+    const r = runCli(['train', '--dataset', 'sample', '--weights', h5, '--freeze-backbone', '--resolution', '64', '--epochs', '1', '--out', dir]);
+    assert.equal(r.status, 0, r.stderr);
+    const trained = await readModel(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))), { fileName: 'model.safetensors' });
+    assert.equal(trained.metadata.model, 'mobilenet_v2');
+    assert.equal(trained.metadata.options.alpha, 0.35, 'α inferred from the shapes (the file has no metadata, and its head is not ImageNet-sized)');
+    assert.equal(trained.metadata.options.convention, 'keras', 'Keras padding and BN ε carried over');
+    assert.deepEqual(trained.metadata.preprocess.mean, [0.5, 0.5, 0.5], 'fed as Keras MobileNets expect: x / 127.5 − 1');
+    const source = await readModel(new Uint8Array(readFileSync(h5)), { fileName: 'keras_v2_035.h5', options: { resolution: 64 } });
+    let compared = 0;
+    for (const [name, t] of source.weights) {
+      if (name.startsWith('classifier.')) continue;
+      const u = trained.weights.get(name)!.data;
+      t.data.forEach((v, i) => assert.ok(Math.abs(u[i]! - v) <= 1e-3 * Math.abs(v) + 1e-7, `${name}[${i}]: ${u[i]} vs ${v} (fp16 of the same value)`));
+      compared++;
+    }
+    assert.ok(compared > 100, `${compared} backbone tensors compared`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

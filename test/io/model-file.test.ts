@@ -115,3 +115,15 @@ test('an input of the wrong shape is refused with expected vs found', async () =
   const x = toFloat32(parseNpy(parity('tv_v1_025_input_nchw.npy')));
   assert.equal(model.run(x).logits!.shape[0], 2, 'an NCHW buffer of the right size runs (layout is the caller’s promise)');
 });
+
+test('Keras .h5: the input size comes from a keras-applications file name, never from an α in a name', async () => {
+  const bytes = new Uint8Array(readFileSync(fixturePath('parity', 'keras_v2_035.h5')));
+  const plain = await readModel(bytes, { fileName: 'keras_v2_035.h5' });
+  assert.equal(plain.graph.spec!.alpha, 0.35);
+  assert.equal(plain.graph.spec!.height, 224, '"_035" is α 0.35, not a 35-pixel input: Keras\' default size');
+  const named = await readModel(bytes, { fileName: 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96.h5' });
+  assert.equal(named.graph.spec!.height, 96);
+  // Under strict: false (transfer learning) the 10-class head does not stop α from being inferred.
+  const loose = await readModel(bytes, { fileName: 'keras_v2_035.h5', strict: false });
+  assert.equal(loose.graph.spec!.alpha, 0.35);
+});
