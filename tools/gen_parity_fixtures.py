@@ -4,8 +4,10 @@
 Run with Debian's python3 (python3-torch, python3-torchvision, python3-h5py, python3-onnx):
     /usr/bin/python3 tools/gen_parity_fixtures.py
 
-Every model has random weights and batch-norm statistics far from identity (so that BN folding
-mistakes show), 10 classes, and is run in eval mode on a fixed random batch of 2 images.
+Every model has random weights, random BN γ and β, BN statistics measured on random inputs and then
+perturbed (far from identity, so that BN folding mistakes show, yet matched to the activations, so
+that no layer saturates and the outputs depend on the input), 10 classes, and is run in eval mode on
+a fixed random batch of 2 images.
 
 - tv_v2_035:  torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=10), 64×64.
               .pth (torch.save state_dict), .onnx (torch.onnx.export, opset 13), input (NCHW),
@@ -42,6 +44,29 @@ def randomize_bn(model, gen):
             m.bias.data = 0.2 * torch.randn(c, generator=gen)
             m.running_mean.data = 0.2 * torch.randn(c, generator=gen)
             m.running_var.data = 0.5 + 1.5 * torch.rand(c, generator=gen)
+
+
+def calibrate_bn(model, run, size, gen):
+    """BN statistics measured on random inputs, then perturbed (mean ± 0.1 σ, variance × 0.8–1.2).
+
+    Random statistics that do not match the activations make them grow layer after layer until every
+    ReLU6 saturates: the logits then no longer depend on the input, and a parity test on them checks
+    little. Calibrated statistics keep the whole network input-dependent; γ and β stay random.
+    """
+    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average over the calibration batches
+    model.train()
+    with torch.no_grad():
+        for _ in range(4):
+            run(torch.randn(8, 3, size, size, generator=gen))
+    model.eval()
+    for m in bns:
+        c = m.num_features
+        m.running_mean += 0.1 * m.running_var.sqrt() * torch.randn(c, generator=gen)
+        m.running_var *= 0.8 + 0.4 * torch.rand(c, generator=gen)
+        m.momentum = 0.1
 
 
 def save_npy(name, array):
@@ -196,7 +221,7 @@ def main():
     # torchvision MobileNetV2 α = 0.35
     v2 = torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=10)
     randomize_bn(v2, gen)
-    v2.eval()
+    calibrate_bn(v2, v2, 64, gen)
     x = torch.randn(2, 3, 64, 64, generator=gen)
     with torch.no_grad():
         taps, h = {}, x
@@ -227,7 +252,7 @@ def main():
     # MobileNetV1 α = 0.25, torchvision style
     v1 = MobileNetV1(0.25, 10)
     randomize_bn(v1, gen)
-    v1.eval()
+    calibrate_bn(v1, v1, 64, gen)
     x1 = torch.randn(2, 3, 64, 64, generator=gen)
     with torch.no_grad():
         v1_logits = v1(x1)

@@ -1,6 +1,7 @@
 /**
  * The reference engine against the outside world: torchvision, Keras-convention and ONNX models
- * with random weights and BN statistics far from identity, reference outputs computed by PyTorch
+ * with random weights and BN statistics far from identity but matched to the activations (no layer
+ * saturates: the outputs depend on the input), reference outputs computed by PyTorch
  * (tools/gen_parity_fixtures.py; see test/fixtures/parity/README.md).
  */
 import { test } from 'node:test';
@@ -98,3 +99,20 @@ for (const backend of ['ref', 'wasm'] as Backend[]) {
     }
   });
 }
+
+test('the references can fail: logits depend on the input, and the wrong conventions miss them by far', async () => {
+  // A random network whose activations saturate gives the same logits for every input, and then
+  // the comparisons above would check little (the first version of these fixtures did).
+  for (const name of ['tv_v2_035', 'tv_v1_025', 'keras_v2_035', 'keras_v1_025']) {
+    const l = toFloat32(npy(`${name}_logits.npy`));
+    let diff = 0;
+    for (let c = 0; c < 10; c++) diff = Math.max(diff, Math.abs(l[c]! - l[10 + c]!));
+    assert.ok(diff > 0.05, `${name}: the two inputs' logits differ by ${diff} only`);
+  }
+  // The Keras files read as torchvision-convention models (symmetric padding, BN ε 1e-5).
+  for (const [name, size] of [['keras_v2_035', 64], ['keras_v1_025', 65]] as const) {
+    const model = await MobileNet.create(await readModel(file(`${name}.h5`), { fileName: `${name}.h5`, options: { resolution: size, convention: 'torchvision' } }), { backend: 'ref' });
+    const { max } = maxAbsDiff(model.run(toFloat32(npy(`${name}_input_nhwc.npy`))).logits!.data, toFloat32(npy(`${name}_logits.npy`)));
+    assert.ok(max > 100 * TOLERANCE, `${name} under the wrong conventions is off by only ${max}`);
+  }
+});
