@@ -109,3 +109,19 @@ test('eval --tta flip: the bundled model on the sample test set, labelled as tes
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--tta must be one of none, flip/);
 });
+
+test('train: a run too short for the BN moving averages recomputes the statistics unless --precise-bn 0', () => {
+  // 15 steps of batch 64 on the sample; the default V1 (Keras convention) averages BN over ~100 steps.
+  const run = (...flags: string[]) => {
+    const out = mkdtempSync(join(tmpdir(), 'mobilenet-train-'));
+    const r = runCli(['train', '--dataset', 'sample', '--epochs', '1', '--out', out, ...flags]);
+    assert.equal(r.status, 0, r.stderr);
+    return { stderr: r.stderr, evaluation: JSON.parse(readFileSync(join(out, 'evaluation.json'), 'utf8')) as { preciseBatchNormImages: number } };
+  };
+  const auto = run();
+  assert.match(auto.stderr, /precise BN: statistics recomputed over \d+ training images \(the run's 15 steps are too few/);
+  assert.ok(auto.evaluation.preciseBatchNormImages > 0 && auto.evaluation.preciseBatchNormImages <= 2048);
+  const off = run('--precise-bn', '0');
+  assert.doesNotMatch(off.stderr, /precise BN/);
+  assert.equal(off.evaluation.preciseBatchNormImages, 0);
+});

@@ -31,7 +31,7 @@ interface TrainFlags {
   flip: boolean;
   randomErasing: string;
   dropout?: string;
-  preciseBn: string;
+  preciseBn?: string;
   skipBad?: boolean;
   maxSteps?: string;
 }
@@ -105,7 +105,7 @@ export function registerTrain(program: Command): void {
     .option('--weights <file>', 'start from these weights (transfer learning; a different head is re-initialized); --arch, --alpha and --resolution default to theirs')
     .option('--freeze-backbone', 'train only the classifier, on the frozen backbone\'s features')
     .option('--skip-bad', 'folder datasets: skip (and count) images that fail to decode')
-    .option('--precise-bn <images>', 'after the last epoch, recompute the BN statistics over this many training images (0 = keep the moving averages)', '0')
+    .option('--precise-bn <images>', 'after the last epoch, recompute the BN statistics over this many training images (0 = keep the moving averages; default: 2048 if the run is shorter than 10 BN averaging windows, as on the bundled sample, else 0)')
     .option('--max-steps <n>', 'stop after this many steps (saving a checkpoint to resume from)')
     .requiredOption('--out <dir>', 'output folder: checkpoint, metrics.jsonl, model.safetensors, plots')
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
@@ -147,7 +147,7 @@ export function registerTrain(program: Command): void {
         ...(flags.weights ? { weights: flags.weights } : {}),
         augment: { cropPadding: parseInteger('--crop-padding', flags.cropPadding, 0), horizontalFlip: flags.flip, randomErasing: parseProbability('--random-erasing', flags.randomErasing) },
         skipBad: Boolean(flags.skipBad),
-        preciseBatchNorm: parseInteger('--precise-bn', flags.preciseBn, 0),
+        ...(flags.preciseBn === undefined ? {} : { preciseBatchNorm: parseInteger('--precise-bn', flags.preciseBn, 0) }),
         progress: true,
         log: (line) => process.stderr.write(`${line}\n`),
         ...(flags.maxSteps ? { maxSteps: parseInteger('--max-steps', flags.maxSteps, 1) } : {}),
