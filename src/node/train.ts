@@ -498,12 +498,10 @@ export async function evaluateModel(path: string, options: EvaluateOptions): Pro
   const model = await loadModel(path);
   const [h, w] = model.inputShape as [number, number, number];
   const data = await loadData({ dataset: options.dataset, dataDir: options.dataDir, resolution: { height: h, width: w } }, 0);
-  const pre = model.metadata.preprocess;
   if (data.train.classes.length !== model.classes) {
     throw new MobileNetError('INVALID_ARGUMENT', `${path} has ${model.classes} classes, the dataset ${options.dataset} has ${data.train.classes.length}`);
   }
-  const stats = { mean: pre.mean.map((m) => m), std: pre.std.map((s) => s) };
-  const loader = evaluationLoader(data.test, { ...stats, size: { height: h, width: w } });
+  const loader = evaluationLoader(data.test, { ...statsFromPreprocess(model.metadata.preprocess), size: { height: h, width: w } });
   const evaluation = evaluateSession(model.session, loader.epoch(), model.classes, { flip: options.flip ?? false });
   await model.release();
   const result = { ...evaluation, classes: [...data.test.classes], ...(options.flip ? { testTimeAugmentation: 'flip' } : {}) };

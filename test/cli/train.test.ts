@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync, chmodSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCheckpoint } from '../../src/train/checkpoint.js';
+import { readModel, writeSafetensorsModel } from '../../src/model/load.js';
 import { runCli } from './cli-helpers.js';
 
 const base = ['train', '--dataset', 'sample', '--arch', 'mobilenet_v2', '--alpha', '0.35', '--epochs', '1', '--batch', '32', '--optimizer', 'sgd', '--lr', '0.02', '--seed', '5'];
@@ -124,4 +125,22 @@ test('train: a run too short for the BN moving averages recomputes the statistic
   const off = run('--precise-bn', '0');
   assert.doesNotMatch(off.stderr, /precise BN/);
   assert.equal(off.evaluation.preciseBatchNormImages, 0);
+});
+
+test('eval normalizes as the model says, divisor included: (x / 127.5 − 2m) / 2s evaluates like (x / 255 − m) / s', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mobilenet-eval-'));
+  const bundled = join('models', 'fashion-mnist.safetensors');
+  const model = await readModel(new Uint8Array(readFileSync(bundled)), { fileName: bundled });
+  const p = model.metadata.preprocess;
+  const rescaled = join(dir, 'rescaled.safetensors');
+  writeFileSync(rescaled, writeSafetensorsModel({ ...model, metadata: { ...model.metadata, preprocess: { ...p, divisor: 127.5, mean: p.mean.map((m) => 2 * m) as typeof p.mean, std: p.std.map((s) => 2 * s) as typeof p.std } } }));
+  const evaluate = (file: string) => {
+    const r = runCli(['eval', file, '--dataset', 'sample', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as { accuracy: number; loss: number };
+  };
+  const a = evaluate(bundled);
+  const b = evaluate(rescaled);
+  assert.equal(b.accuracy, a.accuracy);
+  assert.ok(Math.abs(b.loss - a.loss) < 1e-4, `loss ${b.loss} vs ${a.loss}`);
 });
