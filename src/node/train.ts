@@ -358,7 +358,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const modelMeta: ModelMetadata = { model: arch, options: modelOptions, preprocess, labels: classes, source: `trained by mobilenet-ts on ${data.name}` };
 
   /** Where the checkpoint on disk stands (a diverged run names it: it is the last good state). */
-  let saved = o.resume && resumedState ? position : undefined;
+  let saved = resumedState ? position : undefined;
   const saveCheckpoint = (pos: { epoch: number; batch: number }) => {
     const s = trainer.state();
     const state: TrainState = {
@@ -464,11 +464,12 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   if (!interrupted) {
     let recalibrated = 0;
     // A frozen backbone keeps its statistics: nothing to recompute.
-    const auto = !config.freezeBackbone && tooShortForMovingAverages(graph, config.epochs * loader.batchesPerEpoch);
+    const totalSteps = config.epochs * loader.batchesPerEpoch;
+    const auto = !config.freezeBackbone && tooShortForMovingAverages(graph, totalSteps);
     const precise = o.preciseBatchNorm ?? (auto ? AUTO_PRECISE_BN_IMAGES : 0);
     if (precise) {
       recalibrated = recalibrate(trainer, data.train, { ...data.stats, size: inputSize }, config.batchSize, config.seed, precise);
-      const why = o.preciseBatchNorm === undefined ? ` (the run's ${config.epochs * loader.batchesPerEpoch} steps are too few for the BN moving averages; --precise-bn 0 turns this off)` : '';
+      const why = o.preciseBatchNorm === undefined ? ` (the run's ${totalSteps} steps are too few for the BN moving averages; --precise-bn 0 turns this off)` : '';
       if (recalibrated) log(`precise BN: statistics recomputed over ${recalibrated} training images${why}`);
     }
     const final = !recalibrated && lastEvaluation?.step === trainer.step ? lastEvaluation.evaluation : await trainer.evaluate(testLoader.epoch());
