@@ -15,6 +15,7 @@ import type { Weights } from '../runtime/weights.js';
 import { conv2dDesc, depthwiseDesc } from '../runtime/descriptors.js';
 import { barrier, controlBytes, CONTROL, JOB_AREA_OFFSET, JOB_SLOT_INTS, Op, runCalls, split } from '../runtime/wasm/execute.js';
 import { defaultThreadCount, workerPoolFactory, type WorkerPool } from '../runtime/wasm/pool.js';
+import { hostBackward, hostForward } from './host-ops.js';
 
 
 const PAGE = 65536;
@@ -388,26 +389,14 @@ export class FastTrainableNetwork {
         return;
       }
       case 'activation':
-        ref.activation(this.f32(x), this.f32(out), node.attrs.fn, out.length);
-        return;
       case 'add':
-        ref.add(this.f32(x), this.f32(this.values.get(node.inputs[1]!)!), this.f32(out), out.length);
-        return;
-      case 'globalPool': {
-        const desc = { batch, height: inShape[0]!, width: inShape[1]!, channels: node.shape[0]! };
-        if (node.attrs.kind === 'avg') ref.globalAvgPool(this.f32(x), this.f32(out), desc);
-        else ref.globalMaxPool(this.f32(x), this.f32(out), desc);
+      case 'globalPool':
+      case 'dropout': {
+        const other = node.op === 'add' ? this.f32(this.values.get(node.inputs[1]!)!) : undefined;
+        const mask = hostForward(node, this.f32(x), this.f32(out), { batch, inShape, training: this.training, random, other });
+        if (mask) this.saved.set(node.name, { mask });
         return;
       }
-      case 'dropout':
-        if (this.training && node.attrs.rate > 0) {
-          const mask = new Uint8Array(out.length);
-          ref.dropoutForward(this.f32(x), this.f32(out), mask, node.attrs.rate, random, out.length);
-          this.saved.set(node.name, { mask });
-        } else {
-          this.f32(out).set(this.f32(x));
-        }
-        return;
     }
   }
 
@@ -574,34 +563,25 @@ export class FastTrainableNetwork {
           break;
         }
         case 'activation':
-          if (dx) ref.activationBackward(this.f32(this.values.get(node.name)!), this.f32(dy), this.f32(dx), node.attrs.fn, dy.length);
-          break;
         case 'add':
-          addGrad(node.inputs[1]!, dy);
-          if (dx) this.f32(dx).set(this.f32(dy));
-          break;
-        case 'globalPool': {
+        case 'globalPool':
+        case 'dropout': {
+          if (node.op === 'add') addGrad(node.inputs[1]!, dy);
           if (!dx) break;
-          const [h, wd, c] = inShape as [number, number, number];
-          if (node.attrs.kind === 'avg') {
+          if (node.op === 'globalPool' && node.attrs.kind === 'avg') {
+            const [h, wd, c] = inShape as [number, number, number];
             for (let n = 0; n < batch; n++) {
               this.enqueue(n % T, Op.GlobalAvgPoolBackward, K.GLOBAL_AVG_POOL_BACKWARD_DESC_BYTES, (v, at) => K.writeGlobalAvgPoolBackwardDesc(v, at, {
                 gradOutput: dy.ptr + n * c * 4, gradInput: dx.ptr + n * h * wd * c * 4, pixels: h * wd, channels: c, stride: c, pixelStart: 0, pixelEnd: h * wd,
               }));
             }
             this.flush();
-          } else {
-            ref.globalMaxPoolBackward(this.f32(x), this.f32(dy), this.f32(dx), { batch, height: h, width: wd, channels: c });
+            break;
           }
+          const output = this.f32(this.values.get(node.name)!);
+          hostBackward(node, this.f32(dy), this.f32(dx), { batch, inShape, input: this.f32(x), output, mask: this.saved.get(node.name)?.mask });
           break;
         }
-        case 'dropout':
-          if (dx) {
-            const mask = this.saved.get(node.name)?.mask;
-            if (mask) ref.dropoutBackward(this.f32(dy), mask, this.f32(dx), node.attrs.rate, dy.length);
-            else this.f32(dx).set(this.f32(dy));
-          }
-          break;
       }
       if (dx) addGrad(inName, dx);
     }

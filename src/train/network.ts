@@ -11,6 +11,7 @@ import { shapeSize } from '../tensor.js';
 import type { Weights } from '../runtime/weights.js';
 import { nodeParams } from '../graph/ops.js';
 import { conv2dDesc, depthwiseDesc } from '../runtime/descriptors.js';
+import { hostBackward, hostForward } from './host-ops.js';
 
 interface Saved {
   input?: Float32Array;
@@ -116,28 +117,13 @@ export class TrainableNetwork {
         break;
       }
       case 'activation':
-        ref.activation(x, out, node.attrs.fn, out.length);
-        save({ output: out });
-        break;
       case 'add':
-        ref.add(x, values.get(node.inputs[1]!)!, out, out.length);
-        break;
-      case 'globalPool': {
-        const desc = { batch, height: inShape[0]!, width: inShape[1]!, channels: node.shape[0]! };
-        if (node.attrs.kind === 'avg') ref.globalAvgPool(x, out, desc);
-        else ref.globalMaxPool(x, out, desc);
-        save({ input: x });
+      case 'globalPool':
+      case 'dropout': {
+        const mask = hostForward(node, x, out, { batch, inShape, training: this.training, random, other: node.op === 'add' ? values.get(node.inputs[1]!) : undefined });
+        save({ input: x, output: out, mask });
         break;
       }
-      case 'dropout':
-        if (this.training && node.attrs.rate > 0) {
-          const mask = new Uint8Array(out.length);
-          ref.dropoutForward(x, out, mask, node.attrs.rate, random, out.length);
-          save({ mask });
-        } else {
-          out.set(x);
-        }
-        break;
     }
     return out;
   }
@@ -186,25 +172,11 @@ export class TrainableNetwork {
           break;
         }
         case 'activation':
-          if (dx) ref.activationBackward(s.output!, dy, dx, node.attrs.fn, dy.length);
-          break;
         case 'add':
-          addGrad(node.inputs[1]!, dy);
-          if (dx) dx.set(dy);
-          break;
-        case 'globalPool': {
-          const desc = { batch, height: inShape[0]!, width: inShape[1]!, channels: node.shape[0]! };
-          if (dx) {
-            if (node.attrs.kind === 'avg') ref.globalAvgPoolBackward(dy, dx, desc);
-            else ref.globalMaxPoolBackward(s.input!, dy, dx, desc);
-          }
-          break;
-        }
+        case 'globalPool':
         case 'dropout':
-          if (dx) {
-            if (s.mask) ref.dropoutBackward(dy, s.mask, dx, node.attrs.rate, dy.length);
-            else dx.set(dy);
-          }
+          if (node.op === 'add') addGrad(node.inputs[1]!, dy);
+          if (dx) hostBackward(node, dy, dx, { batch, inShape, input: s.input!, output: s.output!, mask: s.mask });
           break;
       }
       if (dx) addGrad(node.inputs[0]!, dx);
