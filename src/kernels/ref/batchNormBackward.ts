@@ -1,5 +1,4 @@
-import { checkArray, checkPositiveInts, checkSameOrDisjoint, fail } from './checks.js';
-import { checkGradientsDisjoint } from './conv2dBackward.js';
+import { checkArray, checkGradientsDisjoint, checkPositiveInts, checkSameOrDisjoint, fail } from './checks.js';
 import type { BatchNormDesc, BatchNormSaved, BatchNormTrainingParams } from './types.js';
 
 /**

@@ -88,3 +88,42 @@ export function checkSameOrDisjoint(
     fail(kernel, `output partially overlaps ${inputName}, expected the same view (in place) or separate memory`);
   }
 }
+
+/** A buffer as a kernel checks it: name, array, the elements it needs, and its shape for messages. */
+export type Operand = readonly [name: string, array: Float32Array, length: number, shape: string];
+
+/**
+ * Gradient buffers are written while the inputs are still being read, and gradWeight/gradBias are
+ * read-modify-write, so every gradient must be disjoint from every input and from the others.
+ */
+export function checkGradientsDisjoint(
+  kernel: string,
+  writes: readonly (readonly [string, Float32Array, number, ...unknown[]])[],
+  reads: readonly (readonly [string, Float32Array, number, ...unknown[]])[],
+): void {
+  for (let i = 0; i < writes.length; i++) {
+    const [writeName, write, writeLength] = writes[i]!;
+    for (const [readName, read, readLength] of [...reads, ...writes.slice(i + 1)]) {
+      if (overlapping(write, writeLength, read, readLength)) fail(kernel, `${writeName} overlaps ${readName}, expected separate memory`);
+    }
+  }
+}
+
+/**
+ * The operands of a backward kernel: every input present and large enough; each gradient either
+ * null (not wanted) or large enough; the gradients disjoint from the inputs and from each other.
+ */
+export function checkBackwardOperands(
+  kernel: string,
+  reads: readonly Operand[],
+  gradients: readonly (readonly [name: string, array: Float32Array | null, length: number, shape: string])[],
+): void {
+  for (const [name, array, length, shape] of reads) checkArray(kernel, name, array, length, shape);
+  const writes: Operand[] = [];
+  for (const [name, array, length, shape] of gradients) {
+    if (array === null) continue;
+    checkArray(kernel, name, array, length, shape);
+    writes.push([name, array, length, shape]);
+  }
+  checkGradientsDisjoint(kernel, writes, reads);
+}

@@ -1,4 +1,5 @@
-import { checkArray, checkBias, checkDisjoint, checkNonNegativeInts, checkPositiveInts, fail } from './checks.js';
+import { checkArray, checkBias, checkDisjoint } from './checks.js';
+import { checkConv2dDesc } from './operands.js';
 import type { Conv2dDesc } from './types.js';
 
 /**
@@ -14,25 +15,14 @@ export function conv2d(
   desc: Conv2dDesc,
 ): void {
   const name = 'conv2d';
-  checkPositiveInts(name, desc, [
-    'batch', 'inHeight', 'inWidth', 'inChannels', 'outHeight', 'outWidth', 'outChannels',
-    'kernelHeight', 'kernelWidth', 'strideHeight', 'strideWidth', 'dilationHeight', 'dilationWidth', 'groups',
-  ]);
-  checkNonNegativeInts(name, desc, ['padTop', 'padLeft']);
-  const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, groups } = desc;
+  const { groupIn, groupOut, input: i, weight: w, output: o } = checkConv2dDesc(name, desc);
+  const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = desc;
   const { kernelHeight, kernelWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padTop, padLeft } = desc;
-  if (inChannels % groups !== 0) fail(name, `desc.inChannels = ${inChannels} is not divisible by desc.groups = ${groups}`);
-  if (outChannels % groups !== 0) fail(name, `desc.outChannels = ${outChannels} is not divisible by desc.groups = ${groups}`);
-  const groupIn = inChannels / groups;
-  const groupOut = outChannels / groups;
-
-  const inputLength = batch * inHeight * inWidth * inChannels;
-  const weightLength = kernelHeight * kernelWidth * groupIn * outChannels;
-  const outputLength = batch * outHeight * outWidth * outChannels;
-  checkArray(name, 'input', input, inputLength, `(N=${batch}, H=${inHeight}, W=${inWidth}, C=${inChannels})`);
-  checkArray(name, 'weight', weight, weightLength, `(kh=${kernelHeight}, kw=${kernelWidth}, Cin/groups=${groupIn}, Cout=${outChannels})`);
+  const [inputLength, weightLength, outputLength] = [i.length, w.length, o.length];
+  checkArray(name, 'input', input, inputLength, i.shape);
+  checkArray(name, 'weight', weight, weightLength, w.shape);
   checkBias(name, bias, outChannels, `(Cout=${outChannels})`);
-  checkArray(name, 'output', output, outputLength, `(N=${batch}, Hout=${outHeight}, Wout=${outWidth}, Cout=${outChannels})`);
+  checkArray(name, 'output', output, outputLength, o.shape);
   checkDisjoint(name, output, outputLength, 'input', input, inputLength);
   checkDisjoint(name, output, outputLength, 'weight', weight, weightLength);
   checkDisjoint(name, output, outputLength, 'bias', bias, outChannels);

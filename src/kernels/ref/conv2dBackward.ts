@@ -1,4 +1,5 @@
-import { checkArray, checkDisjoint, checkNonNegativeInts, checkPositiveInts, fail } from './checks.js';
+import { checkBackwardOperands } from './checks.js';
+import { checkConv2dDesc } from './operands.js';
 import type { Conv2dDesc } from './types.js';
 
 /**
@@ -25,41 +26,12 @@ export function conv2dBackward(
   desc: Conv2dDesc,
 ): void {
   const name = 'conv2dBackward';
-  checkPositiveInts(name, desc, [
-    'batch', 'inHeight', 'inWidth', 'inChannels', 'outHeight', 'outWidth', 'outChannels',
-    'kernelHeight', 'kernelWidth', 'strideHeight', 'strideWidth', 'dilationHeight', 'dilationWidth', 'groups',
-  ]);
-  checkNonNegativeInts(name, desc, ['padTop', 'padLeft']);
-  const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, groups } = desc;
+  const { groupIn, groupOut, input: i, weight: w, output: o } = checkConv2dDesc(name, desc);
+  const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = desc;
   const { kernelHeight, kernelWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padTop, padLeft } = desc;
-  if (inChannels % groups !== 0) fail(name, `desc.inChannels = ${inChannels} is not divisible by desc.groups = ${groups}`);
-  if (outChannels % groups !== 0) fail(name, `desc.outChannels = ${outChannels} is not divisible by desc.groups = ${groups}`);
-  const groupIn = inChannels / groups;
-  const groupOut = outChannels / groups;
-
-  const inputLength = batch * inHeight * inWidth * inChannels;
-  const weightLength = kernelHeight * kernelWidth * groupIn * outChannels;
-  const outputLength = batch * outHeight * outWidth * outChannels;
-  const inputShape = `(N=${batch}, H=${inHeight}, W=${inWidth}, C=${inChannels})`;
-  const weightShape = `(kh=${kernelHeight}, kw=${kernelWidth}, Cin/groups=${groupIn}, Cout=${outChannels})`;
-  checkArray(name, 'input', input, inputLength, inputShape);
-  checkArray(name, 'weight', weight, weightLength, weightShape);
-  checkArray(name, 'gradOutput', gradOutput, outputLength, `(N=${batch}, Hout=${outHeight}, Wout=${outWidth}, Cout=${outChannels})`);
-  const reads: [string, Float32Array, number][] = [['input', input, inputLength], ['weight', weight, weightLength], ['gradOutput', gradOutput, outputLength]];
-  const writes: [string, Float32Array, number][] = [];
-  if (gradInput !== null) {
-    checkArray(name, 'gradInput', gradInput, inputLength, inputShape);
-    writes.push(['gradInput', gradInput, inputLength]);
-  }
-  if (gradWeight !== null) {
-    checkArray(name, 'gradWeight', gradWeight, weightLength, weightShape);
-    writes.push(['gradWeight', gradWeight, weightLength]);
-  }
-  if (gradBias !== null) {
-    checkArray(name, 'gradBias', gradBias, outChannels, `(Cout=${outChannels})`);
-    writes.push(['gradBias', gradBias, outChannels]);
-  }
-  checkGradientsDisjoint(name, writes, reads);
+  checkBackwardOperands(name, [['input', input, i.length, i.shape], ['weight', weight, w.length, w.shape], ['gradOutput', gradOutput, o.length, o.shape]], [
+    ['gradInput', gradInput, i.length, i.shape], ['gradWeight', gradWeight, w.length, w.shape], ['gradBias', gradBias, outChannels, `(Cout=${outChannels})`],
+  ]);
 
   if (gradInput !== null) {
     for (let n = 0; n < batch; n++) {
@@ -133,26 +105,5 @@ export function accumulateChannelSums(gradOutput: Float32Array, gradBias: Float3
     let sum = 0;
     for (let r = 0; r < rows; r++) sum += gradOutput[r * channels + c];
     gradBias[c] = gradBias[c] + sum;
-  }
-}
-
-/**
- * Gradient buffers are written while the inputs are still being read, and gradWeight/gradBias are
- * read-modify-write, so every gradient must be disjoint from every input and from the others.
- * Shared with the other backward kernels (its natural home is checks.ts).
- */
-export function checkGradientsDisjoint(
-  name: string,
-  writes: readonly [string, Float32Array, number][],
-  reads: readonly [string, Float32Array, number][],
-): void {
-  for (let i = 0; i < writes.length; i++) {
-    const [writeName, write, writeLength] = writes[i]!;
-    for (const [readName, read, readLength] of [...reads, ...writes.slice(i + 1)]) {
-      if (write.buffer === read.buffer && write.byteOffset < read.byteOffset + readLength * 4 &&
-        read.byteOffset < write.byteOffset + writeLength * 4) {
-        fail(name, `${writeName} overlaps ${readName}, expected separate memory`);
-      }
-    }
   }
 }

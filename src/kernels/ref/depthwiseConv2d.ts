@@ -1,4 +1,5 @@
-import { checkArray, checkBias, checkDisjoint, checkNonNegativeInts, checkPositiveInts } from './checks.js';
+import { checkArray, checkBias, checkDisjoint } from './checks.js';
+import { checkDepthwiseDesc } from './operands.js';
 import type { DepthwiseConv2dDesc } from './types.js';
 
 /**
@@ -14,22 +15,14 @@ export function depthwiseConv2d(
   desc: DepthwiseConv2dDesc,
 ): void {
   const name = 'depthwiseConv2d';
-  checkPositiveInts(name, desc, [
-    'batch', 'inHeight', 'inWidth', 'channels', 'multiplier', 'outHeight', 'outWidth',
-    'kernelHeight', 'kernelWidth', 'strideHeight', 'strideWidth', 'dilationHeight', 'dilationWidth',
-  ]);
-  checkNonNegativeInts(name, desc, ['padTop', 'padLeft']);
+  const { outChannels, input: i, weight: w, output: o } = checkDepthwiseDesc(name, desc);
   const { batch, inHeight, inWidth, channels, multiplier, outHeight, outWidth } = desc;
   const { kernelHeight, kernelWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padTop, padLeft } = desc;
-  const outChannels = channels * multiplier;
-
-  const inputLength = batch * inHeight * inWidth * channels;
-  const weightLength = kernelHeight * kernelWidth * outChannels;
-  const outputLength = batch * outHeight * outWidth * outChannels;
-  checkArray(name, 'input', input, inputLength, `(N=${batch}, H=${inHeight}, W=${inWidth}, C=${channels})`);
-  checkArray(name, 'weight', weight, weightLength, `(kh=${kernelHeight}, kw=${kernelWidth}, C=${channels}, multiplier=${multiplier})`);
+  const [inputLength, weightLength, outputLength] = [i.length, w.length, o.length];
+  checkArray(name, 'input', input, inputLength, i.shape);
+  checkArray(name, 'weight', weight, weightLength, w.shape);
   checkBias(name, bias, outChannels, `(C·multiplier=${outChannels})`);
-  checkArray(name, 'output', output, outputLength, `(N=${batch}, Hout=${outHeight}, Wout=${outWidth}, C·multiplier=${outChannels})`);
+  checkArray(name, 'output', output, outputLength, o.shape);
   checkDisjoint(name, output, outputLength, 'input', input, inputLength);
   checkDisjoint(name, output, outputLength, 'weight', weight, weightLength);
   checkDisjoint(name, output, outputLength, 'bias', bias, outChannels);

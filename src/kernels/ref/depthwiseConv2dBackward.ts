@@ -1,5 +1,6 @@
-import { checkArray, checkNonNegativeInts, checkPositiveInts } from './checks.js';
-import { accumulateChannelSums, checkGradientsDisjoint } from './conv2dBackward.js';
+import { checkBackwardOperands } from './checks.js';
+import { checkDepthwiseDesc } from './operands.js';
+import { accumulateChannelSums } from './conv2dBackward.js';
 import type { DepthwiseConv2dDesc } from './types.js';
 
 /**
@@ -18,37 +19,12 @@ export function depthwiseConv2dBackward(
   desc: DepthwiseConv2dDesc,
 ): void {
   const name = 'depthwiseConv2dBackward';
-  checkPositiveInts(name, desc, [
-    'batch', 'inHeight', 'inWidth', 'channels', 'multiplier', 'outHeight', 'outWidth',
-    'kernelHeight', 'kernelWidth', 'strideHeight', 'strideWidth', 'dilationHeight', 'dilationWidth',
-  ]);
-  checkNonNegativeInts(name, desc, ['padTop', 'padLeft']);
+  const { outChannels, input: i, weight: w, output: o } = checkDepthwiseDesc(name, desc);
   const { batch, inHeight, inWidth, channels, multiplier, outHeight, outWidth } = desc;
   const { kernelHeight, kernelWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padTop, padLeft } = desc;
-  const outChannels = channels * multiplier;
-
-  const inputLength = batch * inHeight * inWidth * channels;
-  const weightLength = kernelHeight * kernelWidth * outChannels;
-  const outputLength = batch * outHeight * outWidth * outChannels;
-  const inputShape = `(N=${batch}, H=${inHeight}, W=${inWidth}, C=${channels})`;
-  const weightShape = `(kh=${kernelHeight}, kw=${kernelWidth}, C=${channels}, multiplier=${multiplier})`;
-  checkArray(name, 'input', input, inputLength, inputShape);
-  checkArray(name, 'weight', weight, weightLength, weightShape);
-  checkArray(name, 'gradOutput', gradOutput, outputLength, `(N=${batch}, Hout=${outHeight}, Wout=${outWidth}, C·multiplier=${outChannels})`);
-  const writes: [string, Float32Array, number][] = [];
-  if (gradInput !== null) {
-    checkArray(name, 'gradInput', gradInput, inputLength, inputShape);
-    writes.push(['gradInput', gradInput, inputLength]);
-  }
-  if (gradWeight !== null) {
-    checkArray(name, 'gradWeight', gradWeight, weightLength, weightShape);
-    writes.push(['gradWeight', gradWeight, weightLength]);
-  }
-  if (gradBias !== null) {
-    checkArray(name, 'gradBias', gradBias, outChannels, `(C·multiplier=${outChannels})`);
-    writes.push(['gradBias', gradBias, outChannels]);
-  }
-  checkGradientsDisjoint(name, writes, [['input', input, inputLength], ['weight', weight, weightLength], ['gradOutput', gradOutput, outputLength]]);
+  checkBackwardOperands(name, [['input', input, i.length, i.shape], ['weight', weight, w.length, w.shape], ['gradOutput', gradOutput, o.length, o.shape]], [
+    ['gradInput', gradInput, i.length, i.shape], ['gradWeight', gradWeight, w.length, w.shape], ['gradBias', gradBias, outChannels, `(C·multiplier=${outChannels})`],
+  ]);
 
   if (gradInput !== null) {
     for (let n = 0; n < batch; n++) {

@@ -1,4 +1,5 @@
-import { checkArray, checkDisjoint, checkPositiveInts } from './checks.js';
+import { checkArray, checkDisjoint } from './checks.js';
+import { checkGlobalPoolDesc } from './operands.js';
 import type { GlobalPoolDesc } from './types.js';
 
 /**
@@ -11,13 +12,11 @@ export function globalAvgPoolBackward(
   desc: GlobalPoolDesc,
 ): void {
   const name = 'globalAvgPoolBackward';
-  checkPositiveInts(name, desc, ['batch', 'height', 'width', 'channels']);
-  const { batch, height, width, channels } = desc;
-  const pixels = height * width;
-  const inputLength = batch * pixels * channels;
-  const outputLength = batch * channels;
-  checkArray(name, 'gradOutput', gradOutput, outputLength, `(N=${batch}, C=${channels})`);
-  checkArray(name, 'gradInput', gradInput, inputLength, `(N=${batch}, H=${height}, W=${width}, C=${channels})`);
+  const { pixels, spatial, pooled } = checkGlobalPoolDesc(name, desc);
+  const { batch, channels } = desc;
+  const [inputLength, outputLength] = [spatial.length, pooled.length];
+  checkArray(name, 'gradOutput', gradOutput, outputLength, pooled.shape);
+  checkArray(name, 'gradInput', gradInput, inputLength, spatial.shape);
   checkDisjoint(name, gradInput, inputLength, 'gradOutput', gradOutput, outputLength);
 
   for (let n = 0; n < batch; n++) {

@@ -1,4 +1,5 @@
-import { checkArray, checkDisjoint, checkPositiveInts } from './checks.js';
+import { checkArray, checkDisjoint } from './checks.js';
+import { checkGlobalPoolDesc } from './operands.js';
 import type { GlobalPoolDesc } from './types.js';
 
 /** Maximum over the spatial axes: (N, H, W, C) → (N, C). A NaN anywhere in a channel gives NaN, as in PyTorch. */
@@ -8,13 +9,11 @@ export function globalMaxPool(
   desc: GlobalPoolDesc,
 ): void {
   const name = 'globalMaxPool';
-  checkPositiveInts(name, desc, ['batch', 'height', 'width', 'channels']);
-  const { batch, height, width, channels } = desc;
-  const pixels = height * width;
-  const inputLength = batch * pixels * channels;
-  const outputLength = batch * channels;
-  checkArray(name, 'input', input, inputLength, `(N=${batch}, H=${height}, W=${width}, C=${channels})`);
-  checkArray(name, 'output', output, outputLength, `(N=${batch}, C=${channels})`);
+  const { pixels, spatial, pooled } = checkGlobalPoolDesc(name, desc);
+  const { batch, channels } = desc;
+  const [inputLength, outputLength] = [spatial.length, pooled.length];
+  checkArray(name, 'input', input, inputLength, spatial.shape);
+  checkArray(name, 'output', output, outputLength, pooled.shape);
   checkDisjoint(name, output, outputLength, 'input', input, inputLength);
 
   for (let n = 0; n < batch; n++) {

@@ -1,4 +1,5 @@
-import { checkArray, checkDisjoint, checkPositiveInts } from './checks.js';
+import { checkArray, checkDisjoint } from './checks.js';
+import { checkGlobalPoolDesc } from './operands.js';
 import type { GlobalPoolDesc } from './types.js';
 
 /**
@@ -18,15 +19,12 @@ export function globalMaxPoolBackward(
   desc: GlobalPoolDesc,
 ): void {
   const name = 'globalMaxPoolBackward';
-  checkPositiveInts(name, desc, ['batch', 'height', 'width', 'channels']);
-  const { batch, height, width, channels } = desc;
-  const pixels = height * width;
-  const inputLength = batch * pixels * channels;
-  const outputLength = batch * channels;
-  const inputShape = `(N=${batch}, H=${height}, W=${width}, C=${channels})`;
-  checkArray(name, 'input', input, inputLength, inputShape);
-  checkArray(name, 'gradOutput', gradOutput, outputLength, `(N=${batch}, C=${channels})`);
-  checkArray(name, 'gradInput', gradInput, inputLength, inputShape);
+  const { pixels, spatial, pooled } = checkGlobalPoolDesc(name, desc);
+  const { batch, channels } = desc;
+  const [inputLength, outputLength] = [spatial.length, pooled.length];
+  checkArray(name, 'input', input, inputLength, spatial.shape);
+  checkArray(name, 'gradOutput', gradOutput, outputLength, pooled.shape);
+  checkArray(name, 'gradInput', gradInput, inputLength, spatial.shape);
   checkDisjoint(name, gradInput, inputLength, 'input', input, inputLength);
   checkDisjoint(name, gradInput, inputLength, 'gradOutput', gradOutput, outputLength);
 

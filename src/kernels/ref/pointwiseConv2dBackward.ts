@@ -1,5 +1,5 @@
-import { checkArray, checkPositiveInts } from './checks.js';
-import { accumulateChannelSums, checkGradientsDisjoint } from './conv2dBackward.js';
+import { checkBackwardOperands, checkPositiveInts } from './checks.js';
+import { accumulateChannelSums } from './conv2dBackward.js';
 import type { PointwiseConv2dDesc } from './types.js';
 
 /**
@@ -45,23 +45,11 @@ export function matrixProductBackward(
   const inputLength = rows * inSize;
   const weightLength = inSize * outSize;
   const outputLength = rows * outSize;
-  checkArray(name, 'input', input, inputLength, `(${r}=${rows}, ${i}=${inSize})`);
-  checkArray(name, 'weight', weight, weightLength, `(${i}=${inSize}, ${o}=${outSize})`);
-  checkArray(name, 'gradOutput', gradOutput, outputLength, `(${r}=${rows}, ${o}=${outSize})`);
-  const writes: [string, Float32Array, number][] = [];
-  if (gradInput !== null) {
-    checkArray(name, 'gradInput', gradInput, inputLength, `(${r}=${rows}, ${i}=${inSize})`);
-    writes.push(['gradInput', gradInput, inputLength]);
-  }
-  if (gradWeight !== null) {
-    checkArray(name, 'gradWeight', gradWeight, weightLength, `(${i}=${inSize}, ${o}=${outSize})`);
-    writes.push(['gradWeight', gradWeight, weightLength]);
-  }
-  if (gradBias !== null) {
-    checkArray(name, 'gradBias', gradBias, outSize, `(${o}=${outSize})`);
-    writes.push(['gradBias', gradBias, outSize]);
-  }
-  checkGradientsDisjoint(name, writes, [['input', input, inputLength], ['weight', weight, weightLength], ['gradOutput', gradOutput, outputLength]]);
+  const inputShape = `(${r}=${rows}, ${i}=${inSize})`;
+  const weightShape = `(${i}=${inSize}, ${o}=${outSize})`;
+  checkBackwardOperands(name, [['input', input, inputLength, inputShape], ['weight', weight, weightLength, weightShape], ['gradOutput', gradOutput, outputLength, `(${r}=${rows}, ${o}=${outSize})`]], [
+    ['gradInput', gradInput, inputLength, inputShape], ['gradWeight', gradWeight, weightLength, weightShape], ['gradBias', gradBias, outSize, `(${o}=${outSize})`],
+  ]);
 
   if (gradInput !== null) {
     for (let row = 0; row < rows; row++) {
