@@ -146,13 +146,31 @@ function kerasTensors(k: KerasWeights): NamedTensors {
   return out;
 }
 
+/**
+ * A training checkpoint (train/checkpoint.ts: `param/<name>`, `opt/<slot>`, `ema/<name>/ema` and a
+ * `train.state` metadata entry) read as a model: its parameters, with the moving averages of the
+ * weights where the run keeps them (what the run itself evaluates and exports). So `eval`,
+ * `classify` or `convert` work on a run that is still going or was stopped.
+ */
+function checkpointModelTensors(tensors: NamedTensors): NamedTensors {
+  const out: NamedTensors = new Map();
+  for (const [key, t] of tensors) if (key.startsWith('param/')) out.set(key.slice('param/'.length), t);
+  for (const [key, t] of tensors) {
+    const name = /^ema\/(.+)\/ema$/.exec(key)?.[1];
+    if (name !== undefined && out.has(name)) out.set(name, t);
+  }
+  return out;
+}
+
 export async function readModel(bytes: Uint8Array, options: ReadModelOptions = {}): Promise<LoadedModel> {
   const fileName = options.fileName ?? '';
   const where = fileName || 'weights';
   const format = options.format ?? detectFormat(bytes, fileName);
   switch (format) {
     case 'safetensors': {
-      const { tensors, metadata } = parseSafetensors(bytes);
+      const parsed = parseSafetensors(bytes);
+      const metadata = parsed.metadata;
+      const tensors = metadata['train.state'] !== undefined ? checkpointModelTensors(parsed.tensors) : parsed.tensors;
       const meta = metadataFromStrings(metadata, where);
       if (!meta && !options.model) {
         throw new MobileNetError('INVALID_FORMAT', `${where}: safetensors without mobilenet-ts metadata; pass the model name (e.g. --model mobilenet_v2)`);

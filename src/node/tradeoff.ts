@@ -140,7 +140,7 @@ export async function runTradeoff(o: TradeoffOptions): Promise<TradeoffResult> {
       log(`[${i + 1}/${grid.length}] α = ${point.alpha}, ${point.resolution}×${point.resolution}: already trained (${dir})`);
       if (preciseBatchNorm > 0 && !(readEvaluation(dir)?.preciseBatchNormImages)) {
         // Trained without precise BN (an older sweep): recompute its statistics now.
-        const e = await recalibrateRun(dir, { dataset: o.dataset, ...(o.dataDir ? { dataDir: o.dataDir } : {}), trainImages: o.trainImages, config: o.config, images: preciseBatchNorm });
+        const e = await recalibrateRun(dir, { dataset: o.dataset, ...(o.dataDir ? { dataDir: o.dataDir } : {}), trainImages: o.trainImages, config: o.config, augment: o.augment, images: preciseBatchNorm });
         log(`    precise BN: ${(100 * e.accuracy).toFixed(2)}%`);
       }
     }

@@ -89,8 +89,8 @@ export interface TrainRunOptions {
   /** Train on this many images of the training set (a seeded random subset; default all). */
   trainImages?: number;
   /**
-   * After the last epoch, recompute the BN statistics over this many training images (no
-   * augmentation) under the final weights ("precise BN"; Trainer.recalibrateBatchNorm). 0 = off.
+   * After the last epoch, recompute the BN statistics over this many training images, augmented as
+   * in training, under the final weights ("precise BN"; Trainer.recalibrateBatchNorm). 0 = off.
    * Default: AUTO_PRECISE_BN_IMAGES when the run is too short for the BN moving averages
    * (fewer than 10× their window of 1/(1 − decay) steps), else 0.
    */
@@ -190,9 +190,14 @@ function trainSubset(train: Dataset, images: number, config: TrainConfig): Datas
   return images < train.size ? subsetDataset(train, order.subarray(0, images)) : train;
 }
 
-/** Precise BN over about `images` training images (no augmentation, a seeded order); returns the count. */
-function recalibrate(trainer: Trainer, train: Dataset, transform: TransformConfig, batchSize: number, seed: number, images: number): number {
-  const loader = new DataLoader(train, { batchSize, transform, augment: false, shuffle: true, dropLast: true, seed: deriveSeed(seed, 0xb2) });
+/**
+ * Precise BN over about `images` training images in a seeded order, with the training augmentation
+ * of `transform`: the weights were trained under the statistics of augmented batches, and clean
+ * images' statistics do not fit them (the 40-epoch run with random erasing: 94.35% with its moving
+ * averages, 94.36% after precise BN on augmented images, 94.07% on clean ones). Returns the count.
+ */
+export function recalibrate(trainer: Trainer, train: Dataset, transform: TransformConfig, batchSize: number, seed: number, images: number): number {
+  const loader = new DataLoader(train, { batchSize, transform, augment: true, shuffle: true, dropLast: true, seed: deriveSeed(seed, 0xb2) });
   const count = Math.max(1, Math.min(loader.batchesPerEpoch, Math.round(images / batchSize)));
   // One batch at a time: the loader's buffer is consumed before the next batch overwrites it.
   return trainer.recalibrateBatchNorm((function* () {
@@ -208,6 +213,8 @@ export interface RecalibrateOptions {
   trainImages?: number;
   /** The run's configuration (batch size and seed pick the calibration batches). */
   config: TrainConfig;
+  /** The run's augmentation (runTraining's `augment`): the statistics are measured under it. */
+  augment: TrainRunOptions['augment'];
   /** Training images to recompute the statistics over. */
   images: number;
 }
@@ -226,7 +233,7 @@ export async function recalibrateRun(dir: string, o: RecalibrateOptions): Promis
   const transform = { ...statsFromPreprocess(loaded.metadata.preprocess), size: { height, width } };
   const trainer = await Trainer.create(loaded.graph, loaded.weights, o.config);
   try {
-    const used = recalibrate(trainer, data.train, transform, o.config.batchSize, o.config.seed, o.images);
+    const used = recalibrate(trainer, data.train, { ...transform, ...o.augment }, o.config.batchSize, o.config.seed, o.images);
     const testLoader = evaluationLoader(data.test, transform);
     const evaluation = await trainer.evaluate(testLoader.epoch());
     writeFileAtomic(modelPath, serializeSafetensors(toFloat16Tensors(trainer.evaluationWeights()), metadataToStrings(loaded.metadata)));
@@ -468,7 +475,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     const auto = !config.freezeBackbone && tooShortForMovingAverages(graph, totalSteps);
     const precise = o.preciseBatchNorm ?? (auto ? AUTO_PRECISE_BN_IMAGES : 0);
     if (precise) {
-      recalibrated = recalibrate(trainer, data.train, { ...data.stats, size: inputSize }, config.batchSize, config.seed, precise);
+      recalibrated = recalibrate(trainer, data.train, transform, config.batchSize, config.seed, precise);
       const why = o.preciseBatchNorm === undefined ? ` (the run's ${totalSteps} steps are too few for the BN moving averages; --precise-bn 0 turns this off)` : '';
       if (recalibrated) log(`precise BN: statistics recomputed over ${recalibrated} training images${why}`);
     }

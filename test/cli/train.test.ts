@@ -144,3 +144,18 @@ test('eval normalizes as the model says, divisor included: (x / 127.5 − 2m) / 
   assert.equal(b.accuracy, a.accuracy);
   assert.ok(Math.abs(b.loss - a.loss) < 1e-4, `loss ${b.loss} vs ${a.loss}`);
 });
+
+test('a training checkpoint is a model: eval on it gives the run\'s own evaluation (EMA weights where the run keeps them)', () => {
+  const out = mkdtempSync(join(tmpdir(), 'mobilenet-train-ckpt-'));
+  const r = runCli([...base, '--ema', '0.9', '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const e = runCli(['eval', join(out, 'checkpoint.safetensors'), '--dataset', 'sample', '--json']);
+  assert.equal(e.status, 0, e.stderr);
+  // The epoch's test evaluation ran the EMA weights (the raw parameters give another loss).
+  const evaluation = JSON.parse(e.stdout);
+  assert.equal(evaluation.accuracy, metrics.at(-1).testAccuracy);
+  assert.ok(Math.abs(evaluation.loss - metrics.at(-1).testLoss) < 1e-9, `loss ${evaluation.loss} vs the run's ${metrics.at(-1).testLoss}`);
+  const c = runCli(['classify', join('examples', '03-dress.png'), '--model', join(out, 'checkpoint.safetensors'), '--json']);
+  assert.equal(c.status, 0, c.stderr);
+});

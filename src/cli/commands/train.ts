@@ -105,7 +105,7 @@ export function registerTrain(program: Command): void {
     .option('--weights <file>', 'start from these weights (transfer learning; a different head is re-initialized); --arch, --alpha and --resolution default to theirs')
     .option('--freeze-backbone', 'train only the classifier, on the frozen backbone\'s features')
     .option('--skip-bad', 'folder datasets: skip (and count) images that fail to decode')
-    .option('--precise-bn <images>', 'after the last epoch, recompute the BN statistics over this many training images (0 = keep the moving averages; default: 2048 if the run is shorter than 10 BN averaging windows, as on the bundled sample, else 0)')
+    .option('--precise-bn <images>', 'after the last epoch, recompute the BN statistics over this many training images, augmented as in training (0 = keep the moving averages; default: 2048 if the run is shorter than 10 BN averaging windows, as on the bundled sample, else 0)')
     .option('--max-steps <n>', 'stop after this many steps (saving a checkpoint to resume from)')
     .requiredOption('--out <dir>', 'output folder: checkpoint, metrics.jsonl, model.safetensors, plots')
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
