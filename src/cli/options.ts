@@ -17,6 +17,12 @@ export function parsePositiveNumber(flag: string, raw: string): number {
   return value;
 }
 
+export function parseNonNegativeNumber(flag: string, raw: string): number {
+  const value = parseNumber(flag, raw);
+  if (value < 0) throw new UsageError(`${flag} must be ≥ 0, got '${raw}'`);
+  return value;
+}
+
 export function parseInteger(flag: string, raw: string, min: number): number {
   const value = parseNumber(flag, raw);
   if (!Number.isInteger(value) || value < min) throw new UsageError(`${flag} must be an integer ≥ ${min}, got '${raw}'`);

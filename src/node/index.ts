@@ -8,6 +8,6 @@ export { readFileBytes, writeFileAtomic } from './fs.js';
 export { fetchPretrained, downloadFile, type FetchPretrainedOptions } from './download.js';
 export { defaultCacheDir, cachedWeightsPath } from './cache.js';
 export { useNodeRuntime } from './runtime.js';
-export { runTraining, evaluateModel, SAMPLE_DIR, type TrainRunOptions, type TrainRunResult, type EpochRecord } from './train.js';
+export { runTraining, evaluateModel, SAMPLE_DIR, CHECKPOINT_MINUTES, type TrainRunOptions, type TrainRunResult, type EpochRecord } from './train.js';
 export { svgToPng, writePlot } from './plot.js';
 export { runTradeoff, type TradeoffOptions, type TradeoffResult } from './tradeoff.js';

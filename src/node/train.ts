@@ -1,7 +1,7 @@
 /**
  * `mobilenet train` and `mobilenet eval` for Node: datasets from disk, a progress bar,
- * metrics.jsonl, a checkpoint every epoch (atomic), exact resume, Ctrl-C that saves and exits, and
- * the trained model as fp16 safetensors with its labels and preprocessing.
+ * metrics.jsonl, a checkpoint every epoch and every few minutes (atomic), exact resume, Ctrl-C that
+ * saves and exits, and the trained model as fp16 safetensors with its labels and preprocessing.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -84,6 +84,12 @@ export interface TrainRunOptions {
   log?: (line: string) => void;
   /** Stop after this many optimizer steps in this invocation (tests, smoke runs). */
   maxSteps?: number;
+  /**
+   * Also checkpoint inside an epoch once this many minutes have passed since the last checkpoint,
+   * so that a killed run (SIGKILL, power loss: no chance to save) loses at most that much work.
+   * Default CHECKPOINT_MINUTES; 0 = only at the end of each epoch and when stopped.
+   */
+  checkpointMinutes?: number;
   /** Training threads (default: one per core). */
   threads?: number;
   /** Train on this many images of the training set (a seeded random subset; default all). */
@@ -96,6 +102,9 @@ export interface TrainRunOptions {
    */
   preciseBatchNorm?: number;
 }
+
+/** Minutes between checkpoints inside an epoch (TrainRunOptions.checkpointMinutes). */
+export const CHECKPOINT_MINUTES = 10;
 
 /** Images the BN statistics are recomputed over when a run is too short for the moving averages. */
 export const AUTO_PRECISE_BN_IMAGES = 2048;
@@ -366,6 +375,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
 
   /** Where the checkpoint on disk stands (a diverged run names it: it is the last good state). */
   let saved = resumedState ? position : undefined;
+  const checkpointMs = (o.checkpointMinutes ?? CHECKPOINT_MINUTES) * 60_000;
+  if (!(checkpointMs >= 0)) throw new MobileNetError('INVALID_ARGUMENT', `checkpointMinutes must be a number ≥ 0, got ${o.checkpointMinutes}`);
+  let savedAt = performance.now();
   const saveCheckpoint = (pos: { epoch: number; batch: number }) => {
     const s = trainer.state();
     const state: TrainState = {
@@ -379,6 +391,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     const checkpoint = { model: modelMeta, state, params, optimizer: s.optimizer, ...(s.ema ? { ema: s.ema } : {}) };
     writeFileAtomic(checkpointPath, serializeCheckpoint(checkpoint));
     saved = pos;
+    savedAt = performance.now();
   };
 
   let interrupted = false;
@@ -424,6 +437,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         if (interrupted || (o.maxSteps !== undefined && steps >= o.maxSteps)) {
           batchIndex++;
           break;
+        }
+        if (checkpointMs > 0 && batchIndex + 1 < loader.batchesPerEpoch && performance.now() - savedAt >= checkpointMs) {
+          saveCheckpoint({ epoch, batch: batchIndex + 1 });
         }
       }
       bar?.stop();

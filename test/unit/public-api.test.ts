@@ -58,6 +58,7 @@ const EXPECTED_EXPORTS = [
 ];
 
 const EXPECTED_NODE_EXPORTS = [
+  'CHECKPOINT_MINUTES',
   'SAMPLE_DIR',
   'cachedWeightsPath',
   'classifyImages',

@@ -1,9 +1,9 @@
 /** mobilenet train and mobilenet eval. */
 import type { Command } from 'commander';
 import type { Arch, ModelOptions, OptimizerConfig, TrainConfig } from '../../index.js';
-import { runTraining, evaluateModel } from '../../node/index.js';
+import { runTraining, evaluateModel, CHECKPOINT_MINUTES } from '../../node/index.js';
 import { UsageError } from '../errors.js';
-import { parseChoice, parseInteger, parseNumber, parsePositiveNumber, parseProbability, parseResolution } from '../options.js';
+import { parseChoice, parseInteger, parseNonNegativeNumber, parseNumber, parsePositiveNumber, parseProbability, parseResolution } from '../options.js';
 
 interface TrainFlags {
   arch: string;
@@ -34,6 +34,7 @@ interface TrainFlags {
   preciseBn?: string;
   skipBad?: boolean;
   maxSteps?: string;
+  checkpointEvery?: string;
 }
 
 /**
@@ -107,6 +108,7 @@ export function registerTrain(program: Command): void {
     .option('--skip-bad', 'folder datasets: skip (and count) images that fail to decode')
     .option('--precise-bn <images>', 'after the last epoch, recompute the BN statistics over this many training images, augmented as in training (0 = keep the moving averages; default: 2048 if the run is shorter than 10 BN averaging windows, as on the bundled sample, else 0)')
     .option('--max-steps <n>', 'stop after this many steps (saving a checkpoint to resume from)')
+    .option('--checkpoint-every <minutes>', 'also checkpoint inside an epoch after this many minutes, so that a killed run loses at most that much (0 = at epoch ends only)', String(CHECKPOINT_MINUTES))
     .requiredOption('--out <dir>', 'output folder: checkpoint, metrics.jsonl, model.safetensors, plots')
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
     .action(async (flags: TrainFlags, command: Command) => {
@@ -151,6 +153,7 @@ export function registerTrain(program: Command): void {
         progress: true,
         log: (line) => process.stderr.write(`${line}\n`),
         ...(flags.maxSteps ? { maxSteps: parseInteger('--max-steps', flags.maxSteps, 1) } : {}),
+        ...(flags.checkpointEvery === undefined ? {} : { checkpointMinutes: parseNonNegativeNumber('--checkpoint-every', flags.checkpointEvery) }),
       });
       if (result.final) {
         process.stdout.write(`test accuracy ${(100 * result.final.accuracy).toFixed(2)}% on ${result.final.count} images; model written to ${result.modelPath}\n`);
