@@ -120,12 +120,10 @@ export function registerTrain(program: Command): void {
       if (flags.smallInput !== undefined) model.smallInput = flags.smallInput;
       if (flags.dropout !== undefined) model.dropout = parseProbability('--dropout', flags.dropout);
       if (flags.resolution !== undefined) model.resolution = parseResolution(flags.resolution, flags.smallInput === false ? 32 : 8);
-      const weightDecay = flags.weightDecay === undefined ? undefined : parseNumber('--weight-decay', flags.weightDecay);
-      if (weightDecay !== undefined && weightDecay < 0) throw new UsageError(`--weight-decay must be ≥ 0, got ${flags.weightDecay}`);
+      const weightDecay = flags.weightDecay === undefined ? undefined : parseNonNegativeNumber('--weight-decay', flags.weightDecay);
       const epsilon = flags.epsilon === undefined ? undefined : parsePositiveNumber('--epsilon', flags.epsilon);
       const { config: optimizer, lr } = optimizerConfig(flags.optimizer, weightDecay, epsilon);
-      const warmupEpochs = parseNumber('--warmup', flags.warmup);
-      if (warmupEpochs < 0) throw new UsageError(`--warmup must be ≥ 0 epochs, got ${flags.warmup}`);
+      const warmupEpochs = parseNonNegativeNumber('--warmup', flags.warmup);
       const schedule = parseChoice('--schedule', flags.schedule, ['cosine', 'exponential', 'step', 'constant'] as const);
       const config: TrainConfig = {
         epochs: parseInteger('--epochs', flags.epochs, 1),
