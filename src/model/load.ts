@@ -18,6 +18,7 @@ import { importWeights, nameMap, type WeightSource } from '../io/names.js';
 import { checkWeights, graphParams, initWeights, type Weights } from '../runtime/weights.js';
 import { presetConfig } from '../data/preprocess.js';
 import { defaultMetadata, metadataFromStrings, metadataToStrings, type ModelMetadata } from './metadata.js';
+import { checkpointEvaluationWeights, checkpointFromSafetensors, CHECKPOINT_STATE_KEY } from '../train/checkpoint.js';
 
 export type WeightFormat = 'safetensors' | 'pth' | 'h5' | 'onnx';
 export const WEIGHT_FORMATS: readonly WeightFormat[] = ['safetensors', 'pth', 'h5', 'onnx'];
@@ -146,22 +147,6 @@ function kerasTensors(k: KerasWeights): NamedTensors {
   return out;
 }
 
-/**
- * A training checkpoint (train/checkpoint.ts: `param/<name>`, `opt/<slot>`, `ema/<name>/ema` and a
- * `train.state` metadata entry) read as a model: its parameters, with the moving averages of the
- * weights where the run keeps them (what the run itself evaluates and exports). So `eval`,
- * `classify` or `convert` work on a run that is still going or was stopped.
- */
-function checkpointModelTensors(tensors: NamedTensors): NamedTensors {
-  const out: NamedTensors = new Map();
-  for (const [key, t] of tensors) if (key.startsWith('param/')) out.set(key.slice('param/'.length), t);
-  for (const [key, t] of tensors) {
-    const name = /^ema\/(.+)\/ema$/.exec(key)?.[1];
-    if (name !== undefined && out.has(name)) out.set(name, t);
-  }
-  return out;
-}
-
 export async function readModel(bytes: Uint8Array, options: ReadModelOptions = {}): Promise<LoadedModel> {
   const fileName = options.fileName ?? '';
   const where = fileName || 'weights';
@@ -170,7 +155,9 @@ export async function readModel(bytes: Uint8Array, options: ReadModelOptions = {
     case 'safetensors': {
       const parsed = parseSafetensors(bytes);
       const metadata = parsed.metadata;
-      const tensors = metadata['train.state'] !== undefined ? checkpointModelTensors(parsed.tensors) : parsed.tensors;
+      // A training checkpoint reads as the model its run evaluates, so that eval, classify or convert
+      // work on a run that is still going or was stopped.
+      const tensors = metadata[CHECKPOINT_STATE_KEY] !== undefined ? checkpointEvaluationWeights(checkpointFromSafetensors(parsed, where)) : parsed.tensors;
       const meta = metadataFromStrings(metadata, where);
       if (!meta && !options.model) {
         throw new MobileNetError('INVALID_FORMAT', `${where}: safetensors without mobilenet-ts metadata; pass the model name (e.g. --model mobilenet_v2)`);

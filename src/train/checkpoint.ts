@@ -9,10 +9,13 @@ import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
 import { metadataFromStrings, metadataToStrings, type ModelMetadata } from '../model/metadata.js';
 import type { Weights } from '../runtime/weights.js';
 import { toFloat32, type NamedTensors, type Tensor } from '../tensor.js';
+import { emaStateKey } from './ema.js';
 import type { NamedState } from './optimizers.js';
 import type { TrainConfig } from './trainer.js';
 
 export const CHECKPOINT_VERSION = 1;
+/** The metadata entry that makes a safetensors file a checkpoint. */
+export const CHECKPOINT_STATE_KEY = 'train.state';
 
 export interface TrainState {
   version: number;
@@ -38,14 +41,18 @@ export function serializeCheckpoint(c: Checkpoint): Uint8Array {
   for (const [name, t] of c.params) tensors.set(`param/${name}`, t);
   for (const [name, t] of c.optimizer.tensors) tensors.set(`opt/${name}`, t);
   if (c.ema) for (const [name, t] of c.ema.tensors) tensors.set(`ema/${name}`, t);
-  const metadata = { ...metadataToStrings(c.model), 'train.state': JSON.stringify(c.state) };
+  const metadata = { ...metadataToStrings(c.model), [CHECKPOINT_STATE_KEY]: JSON.stringify(c.state) };
   return serializeSafetensors(tensors, metadata);
 }
 
 export function parseCheckpoint(bytes: Uint8Array, where: string): Checkpoint {
-  const { tensors, metadata } = parseSafetensors(bytes);
+  return checkpointFromSafetensors(parseSafetensors(bytes), where);
+}
+
+/** A checkpoint from an already parsed safetensors file (readModel has parsed it to find out what it is). */
+export function checkpointFromSafetensors({ tensors, metadata }: { tensors: NamedTensors; metadata: Record<string, string> }, where: string): Checkpoint {
   const model = metadataFromStrings(metadata, where);
-  const raw = metadata['train.state'];
+  const raw = metadata[CHECKPOINT_STATE_KEY];
   if (!model || raw === undefined) throw new MobileNetError('INVALID_FORMAT', `${where}: not a mobilenet-ts training checkpoint (no train.state metadata)`);
   let state: TrainState;
   try {
@@ -69,4 +76,17 @@ export function parseCheckpoint(bytes: Uint8Array, where: string): Checkpoint {
   const checkpoint: Checkpoint = { model, state, params, optimizer: { kind: state.optimizer.kind, tensors: opt, scalars: state.optimizer.scalars } };
   if (state.ema) checkpoint.ema = { kind: state.ema.kind, tensors: ema, scalars: state.ema.scalars };
   return checkpoint;
+}
+
+/**
+ * The weights a checkpoint's run evaluates and exports (Trainer.evaluationWeights): its parameters,
+ * with the EMA's averages where the run keeps them.
+ */
+export function checkpointEvaluationWeights(c: Checkpoint): Weights {
+  const weights: Weights = new Map(c.params);
+  for (const name of c.params.keys()) {
+    const average = c.ema?.tensors.get(emaStateKey(name));
+    if (average) weights.set(name, average);
+  }
+  return weights;
 }

@@ -27,6 +27,11 @@ export interface EMAOptions {
   include?: (name: string) => boolean;
 }
 
+/** The key of a parameter's average in the EMA's state (and so in a checkpoint, under `ema/`). */
+export function emaStateKey(name: string): string {
+  return `${name}/ema`;
+}
+
 export class WeightEMA {
   readonly decay: number;
   readonly useNumUpdates: boolean;
@@ -110,7 +115,7 @@ export class WeightEMA {
 
   state(): NamedState {
     const tensors = new Map<string, Tensor<'float32'>>();
-    for (const [name, s] of this.shadows) tensors.set(`${name}/ema`, { dtype: 'float32', shape: [...s.shape], data: s.data.slice() });
+    for (const [name, s] of this.shadows) tensors.set(emaStateKey(name), { dtype: 'float32', shape: [...s.shape], data: s.data.slice() });
     return { kind: 'ema', tensors, scalars: { numUpdates: this.count } };
   }
 
@@ -119,8 +124,8 @@ export class WeightEMA {
     if (state.kind !== 'ema') throw invalidArgument(`EMA state: written by ${state.kind}, expected ema`);
     const problems: string[] = [];
     for (const [name, s] of this.shadows) {
-      const t = state.tensors.get(`${name}/ema`);
-      if (t === undefined) problems.push(`missing ${name}/ema`);
+      const t = state.tensors.get(emaStateKey(name));
+      if (t === undefined) problems.push(`missing ${emaStateKey(name)}`);
       else if (t.data.length !== s.data.length || t.data.length !== shapeSize(t.shape)) {
         problems.push(`${name}/ema: ${t.data.length} values ${formatShape(t.shape)}, expected ${formatShape(s.shape)}`);
       }
@@ -131,7 +136,7 @@ export class WeightEMA {
     const n = state.scalars.numUpdates;
     if (n === undefined || !Number.isSafeInteger(n) || n < 0) problems.push(`numUpdates = ${String(n)}`);
     if (problems.length) throw new MobileNetError('WEIGHTS_MISMATCH', `EMA state does not fit: ${problems.join('; ')}`);
-    for (const [name, s] of this.shadows) s.data.set(state.tensors.get(`${name}/ema`)!.data);
+    for (const [name, s] of this.shadows) s.data.set(state.tensors.get(emaStateKey(name))!.data);
     this.count = n!;
   }
 }
