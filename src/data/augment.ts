@@ -37,7 +37,10 @@ export const FASHION_MNIST_STATS: NormalizationStats = Object.freeze({
   std: Object.freeze([0.353]),
 });
 
-function checkImage(pixels: Uint8Array, height: number, width: number, channels: number, what: string): void {
+/** The pixel arrays the geometric steps take: dataset bytes, or (flipHorizontal) normalized float32 input. */
+type Pixels = Uint8Array | Float32Array;
+
+function checkImage(pixels: Pixels, height: number, width: number, channels: number, what: string, float = false): void {
   for (const [value, name] of [
     [height, 'height'],
     [width, 'width'],
@@ -47,18 +50,23 @@ function checkImage(pixels: Uint8Array, height: number, width: number, channels:
       throw new MobileNetError('INVALID_ARGUMENT', `${what}: ${name} must be a positive integer, got ${value}`);
     }
   }
-  if (!(pixels instanceof Uint8Array) || pixels.length !== height * width * channels) {
+  const typed = pixels instanceof Uint8Array || (float && pixels instanceof Float32Array);
+  if (!typed || pixels.length !== height * width * channels) {
+    const unit = float ? 'values' : 'bytes';
     throw new MobileNetError(
       'SHAPE_MISMATCH',
-      `${what}: expected ${height}×${width}×${channels} = ${height * width * channels} bytes (H, W, C), got ${pixels instanceof Uint8Array ? pixels.length : 'no Uint8Array'}`,
+      `${what}: expected ${height}×${width}×${channels} = ${height * width * channels} ${unit} (H, W, C), got ${typed ? pixels.length : float ? 'no Uint8Array or Float32Array' : 'no Uint8Array'}`,
     );
   }
 }
 
-function outputBuffer(out: Uint8Array | undefined, length: number, what: string): Uint8Array {
-  if (out === undefined) return new Uint8Array(length);
-  if (!(out instanceof Uint8Array) || out.length !== length) {
-    throw new MobileNetError('SHAPE_MISMATCH', `${what}: out must be a Uint8Array of ${length} bytes`);
+function outputBuffer(out: Uint8Array | undefined, length: number, what: string): Uint8Array;
+function outputBuffer<T extends Pixels>(out: T | undefined, length: number, what: string, like: T): T;
+function outputBuffer(out: Pixels | undefined, length: number, what: string, like: Pixels = new Uint8Array(0)): Pixels {
+  const kind = like instanceof Float32Array ? Float32Array : Uint8Array;
+  if (out === undefined) return new kind(length);
+  if (!(out instanceof kind) || out.length !== length) {
+    throw new MobileNetError('SHAPE_MISMATCH', `${what}: out must be a ${kind.name} of ${length} ${kind === Uint8Array ? 'bytes' : 'values'}`);
   }
   return out;
 }
@@ -75,10 +83,13 @@ export function grayToRgb(gray: Uint8Array, out?: Uint8Array): Uint8Array {
   return rgb;
 }
 
-/** Mirror an (H, W, C) image left ↔ right. `out` must not be `pixels`. */
-export function flipHorizontal(pixels: Uint8Array, height: number, width: number, channels: number, out?: Uint8Array): Uint8Array {
-  checkImage(pixels, height, width, channels, 'flipHorizontal');
-  const result = outputBuffer(out, pixels.length, 'flipHorizontal');
+/**
+ * Mirror an (H, W, C) image left ↔ right; bytes or float32 (`out` of the same type, not `pixels`).
+ * Rows are independent, so N stacked NHWC images flip as one (N·H, W, C) image.
+ */
+export function flipHorizontal<T extends Pixels>(pixels: T, height: number, width: number, channels: number, out?: T): T {
+  checkImage(pixels, height, width, channels, 'flipHorizontal', true);
+  const result = outputBuffer(out, pixels.length, 'flipHorizontal', pixels);
   const rowBytes = width * channels;
   for (let y = 0; y < height; y++) {
     const row = y * rowBytes;

@@ -19,7 +19,7 @@ import { serializeSafetensors } from '../io/safetensors.js';
 import { fitWeights, readModel, type LoadedModel } from '../model/load.js';
 import { metadataToStrings, type ModelMetadata } from '../model/metadata.js';
 import { float32ToFloat16, type NamedTensors, type Tensor } from '../tensor.js';
-import { parseCheckpoint, serializeCheckpoint, CHECKPOINT_VERSION, type TrainState } from '../train/checkpoint.js';
+import { parseCheckpoint, serializeCheckpoint, CHECKPOINT_VERSION, type EpochProgress, type TrainState } from '../train/checkpoint.js';
 import { Trainer, evaluateSession, type Evaluation, type TrainConfig } from '../train/trainer.js';
 import { loadModel } from './model.js';
 import { readFileBytes, writeFileAtomic } from './fs.js';
@@ -378,7 +378,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const checkpointMs = (o.checkpointMinutes ?? CHECKPOINT_MINUTES) * 60_000;
   if (!(checkpointMs >= 0)) throw new MobileNetError('INVALID_ARGUMENT', `checkpointMinutes must be a number ≥ 0, got ${o.checkpointMinutes}`);
   let savedAt = performance.now();
-  const saveCheckpoint = (pos: { epoch: number; batch: number }) => {
+  const saveCheckpoint = (pos: { epoch: number; batch: number }, progress?: EpochProgress) => {
     const s = trainer.state();
     const state: TrainState = {
       version: CHECKPOINT_VERSION,
@@ -388,6 +388,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       optimizer: { kind: s.optimizer.kind, scalars: s.optimizer.scalars },
     };
     if (s.ema) state.ema = { kind: s.ema.kind, scalars: s.ema.scalars };
+    if (progress) state.progress = progress;
     const checkpoint = { model: modelMeta, state, params, optimizer: s.optimizer, ...(s.ema ? { ema: s.ema } : {}) };
     writeFileAtomic(checkpointPath, serializeCheckpoint(checkpoint));
     saved = pos;
@@ -409,11 +410,14 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   let lastEvaluation: { step: number; evaluation: Evaluation } | undefined;
   try {
     for (let epoch = position.epoch; epoch < config.epochs && !interrupted; epoch++) {
-      const start = performance.now();
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
       const first = epoch === position.epoch ? position.batch : 0;
+      // A run resumed inside an epoch carries on that epoch's totals (and time), not just its remaining batches'.
+      const carried = first > 0 ? resumedState?.progress : undefined;
+      let lossSum = carried?.lossSum ?? 0;
+      let correct = carried?.correct ?? 0;
+      let seen = carried?.seen ?? 0;
+      const start = performance.now() - (carried?.seconds ?? 0) * 1000;
+      const progress = (): EpochProgress => ({ lossSum, correct, seen, seconds: (performance.now() - start) / 1000 });
       bar?.start(loader.batchesPerEpoch, first, { epoch: epoch + 1, loss: '-', acc: '-', ips: '-' });
       let batchIndex = first;
       for (; batchIndex < loader.batchesPerEpoch; batchIndex++) {
@@ -439,13 +443,13 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
           break;
         }
         if (checkpointMs > 0 && batchIndex + 1 < loader.batchesPerEpoch && performance.now() - savedAt >= checkpointMs) {
-          saveCheckpoint({ epoch, batch: batchIndex + 1 });
+          saveCheckpoint({ epoch, batch: batchIndex + 1 }, progress());
         }
       }
       bar?.stop();
       if (batchIndex < loader.batchesPerEpoch) {
         // Stopped inside the epoch: save where to continue, and end.
-        saveCheckpoint({ epoch, batch: batchIndex });
+        saveCheckpoint({ epoch, batch: batchIndex }, progress());
         interrupted = true;
         log(`stopped at epoch ${epoch + 1}, batch ${batchIndex}; checkpoint saved to ${checkpointPath} (continue with --resume)`);
         break;

@@ -26,6 +26,18 @@ export interface TrainState {
   position: { epoch: number; batch: number };
   optimizer: { kind: string; scalars: Record<string, number> };
   ema?: { kind: string; scalars: Record<string, number> };
+  /** A checkpoint saved inside an epoch: that epoch's totals so far, so that its resumed metrics cover all of its batches. */
+  progress?: EpochProgress;
+}
+
+/** The training totals of a partly done epoch. */
+export interface EpochProgress {
+  /** Sum over the images of the (label-smoothed) training loss. */
+  lossSum: number;
+  correct: number;
+  seen: number;
+  /** Wall time spent on the epoch so far. */
+  seconds: number;
 }
 
 export interface Checkpoint {
@@ -54,15 +66,14 @@ export function checkpointFromSafetensors({ tensors, metadata }: { tensors: Name
   const model = metadataFromStrings(metadata, where);
   const raw = metadata[CHECKPOINT_STATE_KEY];
   if (!model || raw === undefined) throw new MobileNetError('INVALID_FORMAT', `${where}: not a mobilenet-ts training checkpoint (no train.state metadata)`);
-  let state: TrainState;
+  let parsed: unknown;
   try {
-    state = JSON.parse(raw) as TrainState;
+    parsed = JSON.parse(raw);
   } catch {
     throw new MobileNetError('INVALID_FORMAT', `${where}: train.state is not valid JSON`);
   }
-  if (state.version !== CHECKPOINT_VERSION) {
-    throw new MobileNetError('UNSUPPORTED', `${where}: checkpoint version ${String(state.version)}, this mobilenet-ts reads version ${CHECKPOINT_VERSION}`);
-  }
+  checkTrainState(parsed, where);
+  const state = parsed;
   const params: Weights = new Map();
   const opt = new Map<string, Tensor<'float32'>>();
   const ema = new Map<string, Tensor<'float32'>>();
@@ -76,6 +87,40 @@ export function checkpointFromSafetensors({ tensors, metadata }: { tensors: Name
   const checkpoint: Checkpoint = { model, state, params, optimizer: { kind: state.optimizer.kind, tensors: opt, scalars: state.optimizer.scalars } };
   if (state.ema) checkpoint.ema = { kind: state.ema.kind, tensors: ema, scalars: state.ema.scalars };
   return checkpoint;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/**
+ * train.state's shape, checked field by field before a resumed run trusts it. The config is only
+ * checked to be an object: a resumed run refuses any config that differs from its own.
+ */
+function checkTrainState(state: unknown, where: string): asserts state is TrainState {
+  const bad = (what: string) => new MobileNetError('INVALID_FORMAT', `${where}: train.state ${what}`);
+  if (!isRecord(state)) throw bad('is not a JSON object');
+  if (state.version !== CHECKPOINT_VERSION) {
+    throw new MobileNetError('UNSUPPORTED', `${where}: checkpoint version ${String(state.version)}, this mobilenet-ts reads version ${CHECKPOINT_VERSION}`);
+  }
+  if (!isRecord(state.config)) throw bad('has no config object');
+  if (!isCount(state.step)) throw bad(`step must be a whole number ≥ 0, got ${JSON.stringify(state.step)}`);
+  const position = state.position;
+  if (!isRecord(position) || !isCount(position.epoch) || !isCount(position.batch)) {
+    throw bad(`position must be {epoch, batch} with whole numbers ≥ 0, got ${JSON.stringify(position)}`);
+  }
+  const checkSlots = (name: string, v: unknown) => {
+    if (!isRecord(v) || typeof v.kind !== 'string' || !isRecord(v.scalars) || !Object.values(v.scalars).every((x) => typeof x === 'number')) {
+      throw bad(`${name} must be {kind, scalars} with numeric scalars, got ${JSON.stringify(v)}`);
+    }
+  };
+  checkSlots('optimizer', state.optimizer);
+  if (state.ema !== undefined) checkSlots('ema', state.ema);
+  const p = state.progress;
+  if (p !== undefined) {
+    const ok = isRecord(p) && isCount(p.correct) && isCount(p.seen) && (p.correct as number) <= (p.seen as number)
+      && typeof p.lossSum === 'number' && Number.isFinite(p.lossSum) && typeof p.seconds === 'number' && (p.seconds as number) >= 0;
+    if (!ok) throw bad(`progress must be {lossSum, correct ≤ seen, seen, seconds ≥ 0}, got ${JSON.stringify(p)}`);
+  }
 }
 
 /**

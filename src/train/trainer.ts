@@ -7,6 +7,7 @@
 import { MobileNetError } from '../errors.js';
 import type { Graph } from '../graph/build.js';
 import * as ref from '../kernels/ref/index.js';
+import { flipHorizontal } from '../data/augment.js';
 import { InferenceSession } from '../runtime/session.js';
 import { mulberry32, type Weights } from '../runtime/weights.js';
 import { shapeSize, type Tensor } from '../tensor.js';
@@ -74,19 +75,6 @@ export interface EvaluateSessionOptions {
   flip?: boolean;
 }
 
-/** NHWC images mirrored left–right. */
-function mirrorImages(images: Float32Array, count: number, [h, w, c]: readonly number[]): Float32Array {
-  const out = new Float32Array(count * h! * w! * c!);
-  const row = w! * c!;
-  for (let r = 0; r < count * h!; r++) {
-    for (let x = 0; x < w!; x++) {
-      const from = r * row + x * c!;
-      out.set(images.subarray(from, from + c!), r * row + (w! - 1 - x) * c!);
-    }
-  }
-  return out;
-}
-
 /** Accuracy, mean loss, per-class accuracy and the confusion matrix of a session over batches. */
 export function evaluateSession(session: InferenceSession, batches: Iterable<EvalBatch>, classes: number, options: EvaluateSessionOptions = {}): Evaluation {
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
@@ -98,7 +86,7 @@ export function evaluateSession(session: InferenceSession, batches: Iterable<Eva
     let p = session.run(images, { probabilities: true }).probabilities!.data;
     if (options.flip) {
       p = p.slice(); // the next run may reuse the session's output buffer
-      const q = session.run(mirrorImages(images, b.size, session.inputShape), { probabilities: true }).probabilities!.data;
+      const q = session.run(flipHorizontal(images, b.size * session.inputShape[0]!, session.inputShape[1]!, session.inputShape[2]!), { probabilities: true }).probabilities!.data;
       for (let i = 0; i < p.length; i++) p[i] = (p[i]! + q[i]!) / 2;
     }
     for (let n = 0; n < b.size; n++) {

@@ -31,6 +31,26 @@ test('train: an interrupted run resumed gives exactly the weights of an uninterr
   for (const [name, data] of pa) assert.ok(data.every((v, i) => v === pb.get(name)![i]), `${name} differs`);
 });
 
+test('train: an epoch resumed from inside reports the training loss and accuracy of all its batches', () => {
+  // 1,000 sample images in batches of 32: 31 steps; the second run stops after 10 and resumes.
+  const args = [...base, '--precise-bn', '0'];
+  const a = mkdtempSync(join(tmpdir(), 'mobilenet-train-a-'));
+  const b = mkdtempSync(join(tmpdir(), 'mobilenet-train-b-'));
+  const metrics = (dir: string) => JSON.parse(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim()) as Record<string, number>;
+  const full = runCli([...args, '--out', a]);
+  assert.equal(full.status, 0, full.stderr);
+  const first = runCli([...args, '--out', b, '--max-steps', '10']);
+  assert.equal(first.status, 0, first.stderr);
+  const progress = parseCheckpoint(new Uint8Array(readFileSync(join(b, 'checkpoint.safetensors'))), b).state.progress;
+  assert.equal(progress?.seen, 320, 'the checkpoint carries the 10 batches\' totals');
+  const second = runCli([...args, '--out', b, '--resume']);
+  assert.equal(second.status, 0, second.stderr);
+  const [ma, mb] = [metrics(a), metrics(b)];
+  assert.equal(mb.step, 31);
+  for (const key of ['step', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy']) assert.equal(mb[key], ma[key], key);
+  assert.ok(mb.seconds! >= progress!.seconds, 'the epoch\'s time includes the part before the stop');
+});
+
 test('train: a full smoke epoch writes metrics, curves, a confusion matrix and a loadable model', () => {
   const out = mkdtempSync(join(tmpdir(), 'mobilenet-train-'));
   const r = runCli([...base.map((a) => (a === '1' ? '3' : a)), '--out', out]);

@@ -59,6 +59,22 @@ test('flipHorizontal mirrors columns, and twice is the identity', () => {
   assertRefused(() => flipHorizontal(new Uint8Array(5), 2, 3, 1), 'SHAPE_MISMATCH');
 });
 
+test('flipHorizontal on float32: the same mirror, values untouched; an NHWC batch flips as one taller image', () => {
+  // (1, 2, 2): values that would not survive a trip through bytes
+  assert.deepEqual([...flipHorizontal(Float32Array.from([-1.5, 0.25, 1e-7, 3]), 1, 2, 2)], [1e-7, 3, -1.5, 0.25].map(Math.fround));
+  const [n, h, w, c] = [3, 5, 4, 3];
+  const batch = Float32Array.from(randomImage(n * h * w * c, 11), (v) => v / 7 - 2);
+  const flipped = flipHorizontal(batch, n * h, w, c);
+  for (let i = 0; i < n; i++) {
+    const one = batch.subarray(i * h * w * c, (i + 1) * h * w * c);
+    assert.deepEqual(flipped.subarray(i * h * w * c, (i + 1) * h * w * c), flipHorizontal(one, h, w, c), `image ${i}`);
+  }
+  const out = new Float32Array(batch.length);
+  assert.equal(flipHorizontal(batch, n * h, w, c, out), out);
+  assertRefused(() => flipHorizontal(batch, n * h, w, c, new Float32Array(5)), 'SHAPE_MISMATCH');
+  assertRefused(() => flipHorizontal<Uint8Array | Float32Array>(batch, n * h, w, c, new Uint8Array(batch.length)), 'SHAPE_MISMATCH', /out must be a Float32Array of 180 values/);
+});
+
 test('padAndCrop: pad 0 and the centred window are the identity; padding regions are zero', () => {
   const h = 6;
   const w = 5;
