@@ -18,6 +18,7 @@ import { parseIdxImageSet } from '../data/idx.js';
 import { resizeImage } from '../data/resize.js';
 import type { Interpolation } from '../data/preprocess.js';
 import { decodeImage } from './image.js';
+import { errorCode, fsErrorReason } from './fs.js';
 import { downloadFile, type DownloadOptions } from './download.js';
 
 export const FASHION_MNIST_DEFAULT_DIR = '/usr/share/datasets/fashion-mnist';
@@ -44,14 +45,6 @@ export const FASHION_MNIST_SHA256: Readonly<Record<string, string>> = Object.fre
   't10k-labels-idx1-ubyte.gz': '42bd18137a62d5998cdeae52bf3a0676ac6b706f5cf8439b47bb5b151ae3dccf',
 });
 
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function howToGetFashionMnist(dataDir: string): string {
   const urls = Object.values(FASHION_MNIST_FILES)
     .flatMap((f) => [f.images, f.labels])
@@ -71,7 +64,7 @@ async function readEitherFile(dir: string, name: string): Promise<{ path: string
     } catch (error) {
       const code = errorCode(error);
       if (code === 'ENOENT' || code === 'ENOTDIR') continue;
-      throw new MobileNetError('IO_ERROR', `cannot read ${path}: ${errorMessage(error)}`, { cause: error });
+      throw new MobileNetError('IO_ERROR', `cannot read ${path}: ${fsErrorReason(error)}`, { cause: error });
     }
   }
   return undefined;
@@ -205,8 +198,7 @@ async function listDir(dir: string): Promise<import('node:fs').Dirent[]> {
   try {
     return await readdir(dir, { withFileTypes: true });
   } catch (error) {
-    const code = errorCode(error);
-    const reason = code === 'ENOENT' ? 'no such folder' : code === 'ENOTDIR' ? 'not a folder' : code === 'EACCES' ? 'permission denied' : errorMessage(error);
+    const reason = fsErrorReason(error, { ENOENT: 'no such folder', ENOTDIR: 'not a folder' });
     throw new MobileNetError('IO_ERROR', `cannot read the image folder ${dir}: ${reason}`, { cause: error });
   }
 }

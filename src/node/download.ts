@@ -16,6 +16,7 @@ import { basename, dirname, join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { MobileNetError } from '../errors.js';
 import type { PretrainedEntry } from '../io/pretrained.js';
+import { errorCode, fsErrorReason } from './fs.js';
 import {
   cachedWeightsPath,
   defaultCacheDir,
@@ -231,8 +232,8 @@ export async function downloadFile(target: DownloadTarget, options: DownloadOpti
     if (controller.signal.aborted || isAbort(error)) {
       throw networkError(target, interruptedBy ? `interrupted by ${interruptedBy}` : 'aborted', error);
     }
-    if (typeof error === 'object' && error !== null && 'code' in error) {
-      throw new MobileNetError('IO_ERROR', `cannot write ${temp} while downloading ${target.url}: ${reasonOf(error)}`, { cause: error });
+    if (errorCode(error) !== undefined) {
+      throw new MobileNetError('IO_ERROR', `cannot write ${temp} while downloading ${target.url}: ${fsErrorReason(error)}`, { cause: error });
     }
     throw networkError(target, reasonOf(error), error);
   } finally {
@@ -255,8 +256,8 @@ async function isFile(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isFile();
   } catch (error) {
-    if (typeof error === 'object' && error !== null && (error as { code?: string }).code === 'ENOENT') return false;
-    throw new MobileNetError('IO_ERROR', `cannot look at ${path}: ${reasonOf(error)}`, { cause: error });
+    if (errorCode(error) === 'ENOENT') return false;
+    throw new MobileNetError('IO_ERROR', `cannot look at ${path}: ${fsErrorReason(error)}`, { cause: error });
   }
 }
 

@@ -35,6 +35,7 @@ import {
   type PreprocessConfig,
 } from '../data/preprocess.js';
 import { resizeImage } from '../data/resize.js';
+import { fsErrorReason } from './fs.js';
 
 export interface DecodedImage {
   /** (H, W, 3) 8-bit sRGB, row-major. */
@@ -70,28 +71,11 @@ const SHARP_KERNEL: Readonly<Record<Interpolation, keyof KernelEnum>> = {
   bicubic: 'cubic',
 };
 
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 async function readImageFile(path: string): Promise<Uint8Array> {
   try {
     return await readFile(path);
   } catch (error) {
-    const code = errorCode(error);
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'it is a directory'
-          : code === 'EACCES' || code === 'EPERM'
-            ? 'permission denied'
-            : errorMessage(error);
-    throw new MobileNetError('IO_ERROR', `cannot read image '${path}': ${reason}`, { cause: error });
+    throw new MobileNetError('IO_ERROR', `cannot read image '${path}': ${fsErrorReason(error)}`, { cause: error });
   }
 }
 
@@ -101,7 +85,7 @@ function notAnImage(name: string, detail: string, cause?: unknown): MobileNetErr
 
 /** libvips' message without its trailing newline and noise, for an error's detail. */
 function sharpDetail(error: unknown): string {
-  const text = errorMessage(error).trim().replace(/\s+/g, ' ');
+  const text = (error instanceof Error ? error.message : String(error)).trim().replace(/\s+/g, ' ');
   if (/unsupported image format/i.test(text)) return `unrecognized data; expected ${ACCEPTED_TEXT}`;
   return `corrupt or truncated image data: ${text}`;
 }

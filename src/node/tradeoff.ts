@@ -4,7 +4,7 @@
  * stopped and finished points are read back), then measures every trained model's latency (after
  * all training, on a quiet machine) and writes the table (tradeoff.json) and the two figures.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MobileNetError } from '../errors.js';
 import { shapeSize } from '../tensor.js';
@@ -22,7 +22,7 @@ import {
   type TradeoffRow,
 } from '../experiments/tradeoff.js';
 import { loadModel } from './model.js';
-import { writeFileAtomic } from './fs.js';
+import { makeOutputFolder, writeFileAtomic } from './fs.js';
 import { writePlot } from './plot.js';
 import { recalibrateRun, runTraining, type EpochRecord } from './train.js';
 
@@ -99,11 +99,7 @@ export async function runTradeoff(o: TradeoffOptions): Promise<TradeoffResult> {
     throw new MobileNetError('INVALID_ARGUMENT', `tradeoff: --dataset must be fashion-mnist or sample, got '${o.dataset}'`);
   }
   const grid = tradeoffGrid(o.alphas, o.resolutions);
-  try {
-    mkdirSync(o.out, { recursive: true });
-  } catch (error) {
-    throw new MobileNetError('IO_ERROR', `cannot create the output folder ${o.out}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
+  makeOutputFolder(o.out);
   const preciseBatchNorm = o.preciseBatchNorm ?? 0;
   const summary = { arch: o.arch, dataset: o.dataset, trainImages: o.trainImages, config: o.config, preciseBatchNorm };
   const rows: TradeoffRow[] = [];

@@ -3,7 +3,7 @@
  * metrics.jsonl, a checkpoint every epoch and every few minutes (atomic), exact resume, Ctrl-C that
  * saves and exits, and the trained model as fp16 safetensors with its labels and preprocessing.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
@@ -22,7 +22,7 @@ import { float32ToFloat16, type NamedTensors, type Tensor } from '../tensor.js';
 import { parseCheckpoint, serializeCheckpoint, CHECKPOINT_VERSION, type EpochProgress, type TrainState } from '../train/checkpoint.js';
 import { Trainer, evaluateSession, type Evaluation, type TrainConfig } from '../train/trainer.js';
 import { loadModel } from './model.js';
-import { readFileBytes, writeFileAtomic } from './fs.js';
+import { makeOutputFolder, readFileBytes, writeFileAtomic } from './fs.js';
 import { loadFashionMnist, loadImageFolder } from './datasets.js';
 import { useNodeRuntime } from './runtime.js';
 import { writePlot } from './plot.js';
@@ -316,11 +316,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   // Small images (Fashion-MNIST, CIFAR) get the small-input strides unless told otherwise.
   const smallInput = model.smallInput ?? side <= SMALL_INPUT_MAX;
   const modelOptions: ModelOptions = { ...model, resolution: inputSize, smallInput, classes: classes.length };
-  try {
-    mkdirSync(o.out, { recursive: true });
-  } catch (error) {
-    throw new MobileNetError('IO_ERROR', `cannot create the output folder ${o.out}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
+  makeOutputFolder(o.out);
   const checkpointPath = join(o.out, 'checkpoint.safetensors');
   const metricsPath = join(o.out, 'metrics.jsonl');
 
@@ -534,7 +530,7 @@ export async function evaluateModel(path: string, options: EvaluateOptions): Pro
   await model.release();
   const result = { ...evaluation, classes: [...data.test.classes], ...(options.flip ? { testTimeAugmentation: 'flip' } : {}) };
   if (options.out) {
-    mkdirSync(options.out, { recursive: true });
+    makeOutputFolder(options.out);
     writeFileAtomic(join(options.out, 'evaluation.json'), `${JSON.stringify(result, null, 1)}\n`);
     await plotConfusion(join(options.out, 'confusion.png'), evaluation, result.classes, `${model.graph.name} on ${options.dataset}`);
   }

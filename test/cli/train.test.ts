@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCheckpoint } from '../../src/train/checkpoint.js';
 import { readModel, writeSafetensorsModel } from '../../src/model/load.js';
-import { runCli } from './cli-helpers.js';
+import { CLI, runCli } from './cli-helpers.js';
+import { repoRoot } from '../helpers.js';
 
 const base = ['train', '--dataset', 'sample', '--arch', 'mobilenet_v2', '--alpha', '0.35', '--epochs', '1', '--batch', '32', '--optimizer', 'sgd', '--lr', '0.02', '--seed', '5'];
 
@@ -84,6 +86,18 @@ test('train: resuming with another architecture, and an unwritable output folder
   assert.equal(w.status, 2);
   assert.match(w.stderr.trim().split('\n').at(-1)!, /cannot create the output folder/);
   chmodSync(blocked, 0o644);
+});
+
+test('train: a checkpoint that cannot be written (the disk full, here a file-size limit) is a clear error; the previous one stays intact', () => {
+  const out = mkdtempSync(join(tmpdir(), 'mobilenet-train-'));
+  assert.equal(runCli([...base, '--out', out, '--max-steps', '1']).status, 0);
+  const good = readFileSync(join(out, 'checkpoint.safetensors'));
+  // 64 KiB may be written: less than a checkpoint. Node ignores SIGXFSZ, so the write fails (EFBIG) as on a full disk.
+  const r = spawnSync('sh', ['-c', 'ulimit -f 64 && exec "$0" "$@"', process.execPath, CLI, ...base, '--out', out, '--max-steps', '1', '--resume'], { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr.trim().split('\n').at(-1)!, /^mobilenet: cannot write .*checkpoint\.safetensors: the file would exceed the size limit .*; the previous file is unchanged$/);
+  assert.deepEqual(readFileSync(join(out, 'checkpoint.safetensors')), good);
+  assert.deepEqual(readdirSync(out).filter((f) => f.endsWith('.tmp')), [], 'no temporary file is left');
 });
 
 test('train: --warmup, --epsilon and the optimizers\' weight-decay defaults reach the run\'s configuration', () => {
