@@ -20,6 +20,16 @@ export interface ModelMetadata {
   labels: string[];
   /** Where the weights came from (a file name, a registry id). */
   source?: string;
+  /**
+   * A model trained on an image folder: the seeded split it held out, so that `eval` on that folder
+   * tests on the same held-out images and not on ones it trained on.
+   */
+  split?: DatasetSplit;
+}
+
+export interface DatasetSplit {
+  seed: number;
+  validationFraction: number;
 }
 
 /** The preprocessing each convention's published weights expect. */
@@ -47,6 +57,7 @@ export function metadataToStrings(meta: ModelMetadata): Record<string, string> {
     'mobilenet.labels': JSON.stringify(meta.labels),
   };
   if (meta.source !== undefined) out['mobilenet.source'] = meta.source;
+  if (meta.split !== undefined) out['mobilenet.split'] = JSON.stringify(meta.split);
   return out;
 }
 
@@ -79,5 +90,13 @@ export function metadataFromStrings(strings: Record<string, string>, where: stri
   if (!preprocess) throw new MobileNetError('INVALID_FORMAT', `${where}: metadata 'mobilenet.preprocess' must be a preprocessing config object`);
   const meta: ModelMetadata = { model: strings['mobilenet.model']!, options: options as ModelOptions, preprocess, labels };
   if (strings['mobilenet.source'] !== undefined) meta.source = strings['mobilenet.source'];
+  if (strings['mobilenet.split'] !== undefined) {
+    const split = parseJson('mobilenet.split', strings['mobilenet.split'], where);
+    const { seed, validationFraction } = (typeof split === 'object' && split !== null ? split : {}) as Partial<Record<keyof DatasetSplit, unknown>>;
+    if (!Number.isSafeInteger(seed) || typeof validationFraction !== 'number' || !(validationFraction > 0 && validationFraction < 1)) {
+      throw new MobileNetError('INVALID_FORMAT', `${where}: metadata 'mobilenet.split' must be {seed: an integer, validationFraction: between 0 and 1}, got ${strings['mobilenet.split']}`);
+    }
+    meta.split = { seed: seed as number, validationFraction };
+  }
   return meta;
 }

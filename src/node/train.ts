@@ -19,7 +19,7 @@ import { serializeSafetensors } from '../io/safetensors.js';
 import { fitWeights, readModel, type LoadedModel } from '../model/load.js';
 import { metadataToStrings, type ModelMetadata } from '../model/metadata.js';
 import { float32ToFloat16, type NamedTensors, type Tensor } from '../tensor.js';
-import { parseCheckpoint, serializeCheckpoint, CHECKPOINT_VERSION, type EpochProgress, type TrainState } from '../train/checkpoint.js';
+import { parseCheckpoint, serializeCheckpoint, CHECKPOINT_VERSION, type DataSettings, type EpochProgress, type TrainState } from '../train/checkpoint.js';
 import { Trainer, evaluateSession, type Evaluation, type TrainConfig } from '../train/trainer.js';
 import { loadModel } from './model.js';
 import { makeOutputFolder, readFileBytes, writeFileAtomic } from './fs.js';
@@ -119,9 +119,13 @@ function tooShortForMovingAverages(graph: Graph, steps: number): boolean {
   return decays.length > 0 && steps < 10 / (1 - Math.max(...decays));
 }
 
+/** One line of metrics.jsonl: the state at the end of an epoch. */
 export interface EpochRecord {
+  /** Counted from 0. */
   epoch: number;
+  /** Optimizer steps taken so far. */
   step: number;
+  /** The learning rate of the next step (the schedule at `step`; a cosine run ends at 0). */
   lr: number;
   trainLoss: number;
   trainAccuracy: number;
@@ -179,11 +183,14 @@ async function loadData(o: DataRequest, seed: number): Promise<Data> {
     const dir = o.dataset.slice('folder:'.length);
     const size = o.resolution ?? 224;
     const all = await loadImageFolder(dir, { size, skipBad: o.skipBad ?? false });
-    const split = splitDataset(all, o.validationFraction ?? 0.1, seed);
+    const split = splitDataset(all, o.validationFraction ?? DEFAULT_VALIDATION_FRACTION, seed);
     return { train: split.train, test: split.validation, stats: measureMeanStd(split.train), name: o.dataset, skipped: all.skipped.map((s) => s.path) };
   }
   throw new MobileNetError('INVALID_ARGUMENT', `--dataset must be fashion-mnist, sample or folder:<dir>, got '${o.dataset}'`);
 }
+
+/** The held-out fraction of a folder dataset's seeded split, unless told otherwise. */
+export const DEFAULT_VALIDATION_FRACTION = 0.1;
 
 /** Test-set batches in file order, without augmentation (every evaluation here reads them so). */
 function evaluationLoader(test: Dataset, transform: TransformConfig): DataLoader {
@@ -323,6 +330,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   let graph: Graph = buildGraph(createSpec(arch, modelOptions));
   let params: Weights = initWeights(graph, { seed: config.seed });
   let position = { epoch: 0, batch: 0 };
+  const dataSettings: DataSettings = { dataset: o.dataset, augment: o.augment };
+  if (o.trainImages !== undefined) dataSettings.trainImages = o.trainImages;
+  if (o.dataset.startsWith('folder:')) dataSettings.validationFraction = o.validationFraction ?? DEFAULT_VALIDATION_FRACTION;
   let resumedState: TrainState | undefined;
   let resumedOptimizer;
   let resumedEma;
@@ -339,7 +349,12 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     if (!sameConfig(c.state.config, config)) {
       throw new MobileNetError('INVALID_ARGUMENT', `cannot resume: the checkpoint was trained with ${JSON.stringify(c.state.config)}, this run asks for ${JSON.stringify(config)}`);
     }
+    if (c.state.data && !sameConfig(c.state.data, dataSettings)) {
+      throw new MobileNetError('INVALID_ARGUMENT', `cannot resume: the checkpoint was trained on ${JSON.stringify(c.state.data)}, this run asks for ${JSON.stringify(dataSettings)}`);
+    }
     params = c.params;
+    // Inputs stay normalized as the run began (a pretrained backbone's own way, when it started from one).
+    data.stats = statsFromPreprocess(c.model.preprocess);
     position = c.state.position;
     resumedState = c.state;
     resumedOptimizer = c.optimizer;
@@ -368,6 +383,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     std: [0, 1, 2].map((c) => data.stats.std[data.stats.std.length === 1 ? 0 : c]!) as [number, number, number],
   };
   const modelMeta: ModelMetadata = { model: arch, options: modelOptions, preprocess, labels: classes, source: `trained by mobilenet-ts on ${data.name}` };
+  if (dataSettings.validationFraction !== undefined) modelMeta.split = { seed: config.seed, validationFraction: dataSettings.validationFraction };
 
   /** Where the checkpoint on disk stands (a diverged run names it: it is the last good state). */
   let saved = resumedState ? position : undefined;
@@ -385,6 +401,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     };
     if (s.ema) state.ema = { kind: s.ema.kind, scalars: s.ema.scalars };
     if (progress) state.progress = progress;
+    state.data = dataSettings;
     const checkpoint = { model: modelMeta, state, params, optimizer: s.optimizer, ...(s.ema ? { ema: s.ema } : {}) };
     writeFileAtomic(checkpointPath, serializeCheckpoint(checkpoint));
     saved = pos;
@@ -494,6 +511,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       recalibrated = recalibrate(trainer, data.train, transform, config.batchSize, config.seed, precise);
       const why = o.preciseBatchNorm === undefined ? ` (the run's ${totalSteps} steps are too few for the BN moving averages; --precise-bn 0 turns this off)` : '';
       if (recalibrated) log(`precise BN: statistics recomputed over ${recalibrated} training images${why}`);
+      else if (config.emaDecay > 0) log('precise BN: skipped; with --ema the exported model uses the averaged BN statistics, as TF-slim does');
     }
     const final = !recalibrated && lastEvaluation?.step === trainer.step ? lastEvaluation.evaluation : await trainer.evaluate(testLoader.epoch());
     result.preciseBatchNormImages = recalibrated;
@@ -521,7 +539,10 @@ export interface EvaluateOptions {
 export async function evaluateModel(path: string, options: EvaluateOptions): Promise<Evaluation & { classes: string[] }> {
   const model = await loadModel(path);
   const [h, w] = model.inputShape as [number, number, number];
-  const data = await loadData({ dataset: options.dataset, dataDir: options.dataDir, resolution: { height: h, width: w } }, 0);
+  // A folder is split as the model's training run split it (its metadata says how); else seed 0, 10%.
+  const split = model.metadata.split;
+  const request = { dataset: options.dataset, dataDir: options.dataDir, resolution: { height: h, width: w }, validationFraction: split?.validationFraction };
+  const data = await loadData(request, split?.seed ?? 0);
   if (data.train.classes.length !== model.classes) {
     throw new MobileNetError('INVALID_ARGUMENT', `${path} has ${model.classes} classes, the dataset ${options.dataset} has ${data.train.classes.length}`);
   }

@@ -28,6 +28,18 @@ export interface TrainState {
   ema?: { kind: string; scalars: Record<string, number> };
   /** A checkpoint saved inside an epoch: that epoch's totals so far, so that its resumed metrics cover all of its batches. */
   progress?: EpochProgress;
+  /** What the run trained on and how it was augmented; a resumed run must ask for the same (absent in older checkpoints). */
+  data?: DataSettings;
+}
+
+/** The data side of a run that the batches depend on (not where the files are: a folder may move). */
+export interface DataSettings {
+  dataset: string;
+  /** A seeded subset of the training images (default all). */
+  trainImages?: number;
+  /** Folder datasets: the held-out fraction of the seeded split. */
+  validationFraction?: number;
+  augment: { cropPadding: number; horizontalFlip: boolean; randomErasing?: number };
 }
 
 /** The training totals of a partly done epoch. */
@@ -115,6 +127,10 @@ function checkTrainState(state: unknown, where: string): asserts state is TrainS
   };
   checkSlots('optimizer', state.optimizer);
   if (state.ema !== undefined) checkSlots('ema', state.ema);
+  const d = state.data;
+  if (d !== undefined && (!isRecord(d) || typeof d.dataset !== 'string' || !isRecord(d.augment))) {
+    throw bad(`data must be {dataset, augment, …}, got ${JSON.stringify(d)}`);
+  }
   const p = state.progress;
   if (p !== undefined) {
     const ok = isRecord(p) && isCount(p.correct) && isCount(p.seen) && (p.correct as number) <= (p.seen as number)

@@ -180,7 +180,8 @@ export class Trainer {
    * Moving averages lag the weights when the learning rate stays high for most of a short run, and
    * evaluation then sees statistics of older weights. No weights change. Returns the images used;
    * 0 (nothing done) with a frozen backbone (its statistics belong to the pretrained model) or EMA
-   * (evaluation uses the averaged weights' own statistics).
+   * (evaluation uses the EMA of the moving statistics along with that of the weights, as TF-slim
+   * averages tf.moving_average_variables() with the trainable ones).
    */
   recalibrateBatchNorm(batches: Iterable<EvalBatch>): number {
     if (this.config.freezeBackbone || this.ema) return 0;

@@ -80,6 +80,9 @@ test('train: resuming with another architecture, and an unwritable output folder
   const r = runCli([...base, '--out', out, '--max-steps', '1', '--resume', '--alpha', '0.5']);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /cannot resume: .* holds mobilenet_v2 .* but this run asks for/);
+  const flips = runCli([...base, '--out', out, '--max-steps', '1', '--resume', '--no-flip']);
+  assert.equal(flips.status, 2);
+  assert.match(flips.stderr, /cannot resume: the checkpoint was trained on \{"dataset":"sample","augment":\{"cropPadding":\d+,"horizontalFlip":true.*this run asks for .*"horizontalFlip":false/);
   const blocked = join(out, 'file');
   writeFileSync(blocked, 'x');
   const w = runCli([...base, '--out', join(blocked, 'sub'), '--max-steps', '1']);

@@ -98,6 +98,37 @@ test('train --dataset folder: --weights --freeze-backbone: corrupt file named, -
   }
 });
 
+test('train --dataset folder: --weights: a resumed run keeps the pretrained normalization (the same model as an uninterrupted run), and eval tests on the run\'s own held-out split', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mobilenet-transfer-'));
+  try {
+    const images = join(dir, 'images');
+    await writeFolder(images);
+    // Seed 3: the held-out 10% differs from eval's default split (seed 0).
+    const args = ['train', '--dataset', `folder:${images}`, '--resolution', '28', '--weights', BUNDLED, '--freeze-backbone',
+      '--epochs', '2', '--batch', '16', '--lr', '0.05', '--seed', '3'];
+    const [a, b] = [join(dir, 'a'), join(dir, 'b')];
+    assert.equal(runCli([...args, '--out', a]).status, 0);
+    const first = runCli([...args, '--out', b, '--max-steps', '3']);
+    assert.equal(first.status, 0, first.stderr);
+    const resumed = runCli([...args, '--out', b, '--resume']);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    const [ma, mb] = [a, b].map((d) => parseSafetensors(new Uint8Array(readFileSync(join(d, 'model.safetensors')))));
+    assert.equal(mb!.metadata['mobilenet.preprocess'], ma!.metadata['mobilenet.preprocess']);
+    for (const [name, t] of ma!.tensors) assert.deepEqual(mb!.tensors.get(name)!.data, t.data, `${name} differs after the resume`);
+
+    assert.deepEqual(JSON.parse(ma!.metadata['mobilenet.split']!), { seed: 3, validationFraction: 0.1 });
+    const asRun = JSON.parse(readFileSync(join(a, 'evaluation.json'), 'utf8')) as { accuracy: number; loss: number; confusion: number[][] };
+    // The checkpoint holds the run's fp32 weights: eval must reproduce the run's own final evaluation.
+    const e = runCli(['eval', join(a, 'checkpoint.safetensors'), '--dataset', `folder:${images}`, '--json']);
+    assert.equal(e.status, 0, e.stderr);
+    const again = JSON.parse(e.stdout) as typeof asRun;
+    assert.deepEqual(again.confusion, asRun.confusion);
+    assert.ok(Math.abs(again.loss - asRun.loss) <= 1e-6, `loss ${again.loss} vs the run's ${asRun.loss}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('train --weights: an ONNX graph is refused by name (no architecture to rebuild), a clashing --arch is a one-line weights error', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mobilenet-transfer-'));
   try {

@@ -162,7 +162,7 @@ export function registerTrain(program: Command): void {
     .command('eval')
     .description('accuracy, per-class accuracy and confusion matrix of a model on a dataset')
     .argument('<model>', 'a model file (e.g. model.safetensors written by mobilenet train)')
-    .option('--dataset <name>', 'fashion-mnist | sample | folder:<dir>', 'sample')
+    .option('--dataset <name>', 'fashion-mnist | sample | folder:<dir> (a folder: the held-out part of the split the model was trained with)', 'sample')
     .option('--data-dir <dir>', 'where the Fashion-MNIST IDX files are')
     .option('--out <dir>', 'also write evaluation.json there')
     .option('--json', 'print one JSON object')
