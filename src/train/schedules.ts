@@ -49,9 +49,11 @@ export interface ExponentialDecayOptions {
   /** Default 1 (slim's `--num_epochs_per_decay`; its default is 2). */
   epochsPerDecay?: number;
   /**
-   * true: the rate drops at whole decay periods, lr·rate^⌊step / decaySteps⌋, with
-   * decaySteps = ⌊stepsPerEpoch·epochsPerDecay⌋ as slim computes it (`tf.train.exponential_decay`
-   * with `staircase=True`). false (default): smooth, lr·rate^(epoch / epochsPerDecay).
+   * true: the rate drops at whole decay periods, lr·rate^⌊step / decaySteps⌋ (slim's
+   * `tf.train.exponential_decay` with `staircase=True`), with decaySteps = ⌊stepsPerEpoch·epochsPerDecay⌋
+   * counted in the batches an epoch really has. slim computes ⌊samples·epochsPerDecay / batch⌋: the
+   * same with a whole epochsPerDecay, one step more at most with a fractional one when the last
+   * partial batch is dropped. false (default): smooth, lr·rate^(epoch / epochsPerDecay).
    */
   staircase?: boolean;
 }

@@ -209,16 +209,24 @@ export class Trainer {
     this.network.zeroGrad();
     let logits: Float32Array;
     let embedding: Float32Array | undefined;
+    // Dropout draws from a PRNG seeded by (seed, step): a resumed run replays the same masks.
+    const random = mulberry32((this.config.seed * 1_000_003 + this.step) >>> 0);
     if (this.config.freezeBackbone) {
       this.backbone ??= await InferenceSession.create(this.graph, this.params);
       embedding = this.backbone.run(images, { embedding: true }).embedding!.data;
+      // The head keeps the graph's dropout, as torchvision's classifier does when its backbone is frozen.
+      const dropout = this.graph.nodes.find((n) => n.op === 'dropout' && n.role === 'classifier');
+      if (dropout && dropout.op === 'dropout' && dropout.attrs.rate > 0) {
+        const dropped = new Float32Array(embedding.length);
+        ref.dropoutForward(embedding, dropped, new Uint8Array(embedding.length), dropout.attrs.rate, random, embedding.length);
+        embedding = dropped;
+      }
       logits = new Float32Array(size * classes);
       const dense = this.graph.nodes.find((n) => n.name === 'classifier')!;
       const inFeatures = dense.op === 'dense' ? dense.attrs.inFeatures : 0;
       ref.dense(embedding, this.params.get('classifier.weight')!.data, this.params.get('classifier.bias')?.data ?? null, logits, { batch: size, inFeatures, outFeatures: classes });
     } else {
-      // Dropout draws from a PRNG seeded by (seed, step): a resumed run replays the same masks.
-      logits = this.network.forward(images, true, mulberry32((this.config.seed * 1_000_003 + this.step) >>> 0));
+      logits = this.network.forward(images, true, random);
     }
     const probabilities = new Float32Array(logits.length);
     const desc = { rows: size, cols: classes, labelSmoothing: this.config.labelSmoothing };
