@@ -159,6 +159,23 @@ export function presetConfig(
   return validatePreprocessConfig(config);
 }
 
+/**
+ * The configuration for a model whose input is height × width when `config` was written for another
+ * crop (a model run with another --resolution): the crop becomes the input size and the shorter-side
+ * resize scales with it, keeping the resize/crop ratio (torchvision's 256/224 gives 183 for a 160
+ * crop, as presetConfig('torchvision', 160) does).
+ */
+export function preprocessForInput(config: PreprocessConfig, height: number, width: number): PreprocessConfig {
+  checkPositiveInt(height, 'preprocessForInput: height');
+  checkPositiveInt(width, 'preprocessForInput: width');
+  const out: PreprocessConfig = { ...config, crop: { height, width } };
+  const { crop } = config;
+  if (config.resizeShorter !== undefined && (crop.height !== height || crop.width !== width)) {
+    out.resizeShorter = roundHalfEven((config.resizeShorter * Math.max(height, width)) / Math.max(crop.height, crop.width));
+  }
+  return out;
+}
+
 function checkRgb(value: unknown, what: string, positive: boolean): Rgb {
   if (!Array.isArray(value) || value.length !== 3 || !value.every((v) => typeof v === 'number' && Number.isFinite(v))) {
     throw new MobileNetError('INVALID_ARGUMENT', `preprocess config: ${what} must be 3 finite numbers (R, G, B), got ${describeValue(value)}`);

@@ -19,6 +19,7 @@ import { readFileBytes } from './fs.js';
 import { fetchPretrained } from './download.js';
 import { findPretrained, pretrainedPreprocessConfig } from '../io/pretrained.js';
 import { IMAGENET_LABELS, labelsWithBackground } from '../data/imagenet.js';
+import { preprocessForInput } from '../data/preprocess.js';
 
 export interface LoadModelOptions {
   /** A weights file for a model given by name. */
@@ -121,8 +122,8 @@ export async function loadImages(model: MobileNet, paths: readonly string[]): Pr
   const [h, w] = model.inputShape as [number, number, number];
   const per = h * w * 3;
   const batch = new Float32Array(paths.length * per);
+  const config = preprocessForInput(model.metadata.preprocess, h, w);
   for (let i = 0; i < paths.length; i++) {
-    const config = { ...model.metadata.preprocess, crop: { height: h, width: w } };
     await loadImageTensor(paths[i]!, config, { out: batch.subarray(i * per, (i + 1) * per) });
   }
   return batch;

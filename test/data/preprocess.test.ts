@@ -17,6 +17,7 @@ import {
   normalizationTable,
   normalizeImage,
   presetConfig,
+  preprocessForInput,
   resizedSize,
   resizeShorterSize,
   roundHalfEven,
@@ -139,6 +140,17 @@ test('presetConfig: torchvision sizes scale with the input; keras and tfjs resiz
   assert.equal(presetConfig('keras', 96, 96, { interpolation: 'nearest' }).interpolation, 'nearest');
   assert.deepEqual(resizedSize(480, 640, keras), { height: 96, width: 96 });
   assert.deepEqual(resizedSize(480, 640, tv), { height: 256, width: 341 });
+});
+
+test('preprocessForInput: a model run at another resolution keeps its resize/crop ratio', () => {
+  // torchvision evaluates a 160 crop after resizing to round(160·256/224) = 183, as for 224 → 256.
+  const tv = presetConfig('torchvision', 224);
+  for (const s of [96, 128, 160, 192, 224]) assert.deepEqual(preprocessForInput(tv, s, s), presetConfig('torchvision', s));
+  assert.equal(preprocessForInput(presetConfig('torchvision', 224, 224, { resizeShorter: 232 }), 160, 160).resizeShorter, 166);
+  const keras = presetConfig('keras', 224);
+  assert.deepEqual(preprocessForInput(keras, 128, 128), presetConfig('keras', 128));
+  assert.deepEqual(preprocessForInput(tv, 224, 224), tv);
+  assert.throws(() => preprocessForInput(tv, 0, 224), /height/);
 });
 
 test('presetConfig and validatePreprocessConfig reject bad values with a message naming them', () => {

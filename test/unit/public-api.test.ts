@@ -47,6 +47,7 @@ const EXPECTED_EXPORTS = [
   'parseNpy',
   'parseSafetensors',
   'permute',
+  'preprocessForInput',
   'presetConfig',
   'readModel',
   'scatterChart',
