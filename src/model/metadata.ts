@@ -30,6 +30,8 @@ export interface ModelMetadata {
 export interface DatasetSplit {
   seed: number;
   validationFraction: number;
+  /** Images per class in the folder at training time: the split is only the same on the same files. */
+  classCounts?: number[];
 }
 
 /** The preprocessing each convention's published weights expect. */
@@ -92,11 +94,16 @@ export function metadataFromStrings(strings: Record<string, string>, where: stri
   if (strings['mobilenet.source'] !== undefined) meta.source = strings['mobilenet.source'];
   if (strings['mobilenet.split'] !== undefined) {
     const split = parseJson('mobilenet.split', strings['mobilenet.split'], where);
-    const { seed, validationFraction } = (typeof split === 'object' && split !== null ? split : {}) as Partial<Record<keyof DatasetSplit, unknown>>;
-    if (!Number.isSafeInteger(seed) || typeof validationFraction !== 'number' || !(validationFraction > 0 && validationFraction < 1)) {
-      throw new MobileNetError('INVALID_FORMAT', `${where}: metadata 'mobilenet.split' must be {seed: an integer, validationFraction: between 0 and 1}, got ${strings['mobilenet.split']}`);
+    const { seed, validationFraction, classCounts } = (typeof split === 'object' && split !== null ? split : {}) as Partial<Record<keyof DatasetSplit, unknown>>;
+    const countsOk = classCounts === undefined || (Array.isArray(classCounts) && classCounts.every((c) => Number.isSafeInteger(c) && (c as number) >= 0));
+    if (!Number.isSafeInteger(seed) || typeof validationFraction !== 'number' || !(validationFraction > 0 && validationFraction < 1) || !countsOk) {
+      throw new MobileNetError(
+        'INVALID_FORMAT',
+        `${where}: metadata 'mobilenet.split' must be {seed: an integer, validationFraction: between 0 and 1, classCounts?: whole numbers}, got ${strings['mobilenet.split']}`,
+      );
     }
     meta.split = { seed: seed as number, validationFraction };
+    if (classCounts !== undefined) meta.split.classCounts = [...(classCounts as number[])];
   }
   return meta;
 }

@@ -158,6 +158,8 @@ interface Data {
   name: string;
   /** Folder datasets with skipBad: the files that failed to decode and were left out. */
   skipped?: string[];
+  /** Folder datasets: images per class before the split (the split depends on them). */
+  classCounts?: number[];
 }
 
 interface DataRequest {
@@ -169,6 +171,9 @@ interface DataRequest {
 }
 
 async function loadData(o: DataRequest, seed: number): Promise<Data> {
+  if (o.dataDir !== undefined && o.dataset !== 'fashion-mnist') {
+    throw new MobileNetError('INVALID_ARGUMENT', `--data-dir says where the Fashion-MNIST files are; it does not apply to --dataset ${o.dataset}`);
+  }
   if (o.dataset === 'fashion-mnist' || o.dataset === 'sample') {
     const dataDir = o.dataset === 'sample' ? SAMPLE_DIR : o.dataDir;
     const options = dataDir ? { dataDir } : {};
@@ -184,9 +189,22 @@ async function loadData(o: DataRequest, seed: number): Promise<Data> {
     const size = o.resolution ?? 224;
     const all = await loadImageFolder(dir, { size, skipBad: o.skipBad ?? false });
     const split = splitDataset(all, o.validationFraction ?? DEFAULT_VALIDATION_FRACTION, seed);
-    return { train: split.train, test: split.validation, stats: measureMeanStd(split.train), name: o.dataset, skipped: all.skipped.map((s) => s.path) };
+    const classCounts = all.classes.map(() => 0);
+    for (let i = 0; i < all.size; i++) classCounts[all.labels[i]!]!++;
+    return { train: split.train, test: split.validation, stats: measureMeanStd(split.train), name: o.dataset, skipped: all.skipped.map((s) => s.path), classCounts };
   }
   throw new MobileNetError('INVALID_ARGUMENT', `--dataset must be fashion-mnist, sample or folder:<dir>, got '${o.dataset}'`);
+}
+
+/**
+ * How a folder differs from when a model was trained on it (its seeded split only holds out the same
+ * images if every class has the same files), or undefined when the counts agree.
+ */
+function folderChange(recorded: readonly number[], now: readonly number[], classes: readonly string[]): string | undefined {
+  if (recorded.length !== now.length) return `it had ${recorded.length} classes, it now has ${now.length}`;
+  const changed = now.flatMap((n, c) => (n === recorded[c] ? [] : [`'${classes[c]}' had ${recorded[c]} images, now ${n}`]));
+  if (changed.length === 0) return undefined;
+  return `${changed.slice(0, 3).join('; ')}${changed.length > 3 ? `; ${changed.length - 3} more classes changed` : ''}`;
 }
 
 /** The held-out fraction of a folder dataset's seeded split, unless told otherwise. */
@@ -333,6 +351,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const dataSettings: DataSettings = { dataset: o.dataset, augment: o.augment };
   if (o.trainImages !== undefined) dataSettings.trainImages = o.trainImages;
   if (o.dataset.startsWith('folder:')) dataSettings.validationFraction = o.validationFraction ?? DEFAULT_VALIDATION_FRACTION;
+  if (data.classCounts) dataSettings.classCounts = data.classCounts;
   let resumedState: TrainState | undefined;
   let resumedOptimizer;
   let resumedEma;
@@ -348,6 +367,11 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     }
     if (!sameConfig(c.state.config, config)) {
       throw new MobileNetError('INVALID_ARGUMENT', `cannot resume: the checkpoint was trained with ${JSON.stringify(c.state.config)}, this run asks for ${JSON.stringify(config)}`);
+    }
+    const recordedCounts = c.state.data?.classCounts;
+    const change = recordedCounts && data.classCounts ? folderChange(recordedCounts, data.classCounts, classes) : undefined;
+    if (change) {
+      throw new MobileNetError('INVALID_ARGUMENT', `cannot resume: the folder ${o.dataset.slice('folder:'.length)} changed since the run started (${change}), so its seeded split would hold out other images`);
     }
     if (c.state.data && !sameConfig(c.state.data, dataSettings)) {
       throw new MobileNetError('INVALID_ARGUMENT', `cannot resume: the checkpoint was trained on ${JSON.stringify(c.state.data)}, this run asks for ${JSON.stringify(dataSettings)}`);
@@ -383,7 +407,10 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     std: [0, 1, 2].map((c) => data.stats.std[data.stats.std.length === 1 ? 0 : c]!) as [number, number, number],
   };
   const modelMeta: ModelMetadata = { model: arch, options: modelOptions, preprocess, labels: classes, source: `trained by mobilenet-ts on ${data.name}` };
-  if (dataSettings.validationFraction !== undefined) modelMeta.split = { seed: config.seed, validationFraction: dataSettings.validationFraction };
+  if (dataSettings.validationFraction !== undefined) {
+    modelMeta.split = { seed: config.seed, validationFraction: dataSettings.validationFraction };
+    if (data.classCounts) modelMeta.split.classCounts = data.classCounts;
+  }
 
   /** Where the checkpoint on disk stands (a diverged run names it: it is the last good state). */
   let saved = resumedState ? position : undefined;
@@ -533,23 +560,47 @@ export interface EvaluateOptions {
   out?: string;
   /** Flip test-time augmentation (evaluateSession's `flip`). */
   flip?: boolean;
+  /** Folder datasets: skip and count files that fail to decode (as the training run may have). */
+  skipBad?: boolean;
 }
 
 /** Evaluate a model file on a dataset with the model's own preprocessing geometry and normalization. */
-export async function evaluateModel(path: string, options: EvaluateOptions): Promise<Evaluation & { classes: string[] }> {
+export async function evaluateModel(path: string, options: EvaluateOptions): Promise<Evaluation & { classes: string[]; skipped?: string[] }> {
   const model = await loadModel(path);
   const [h, w] = model.inputShape as [number, number, number];
   // A folder is split as the model's training run split it (its metadata says how); else seed 0, 10%.
   const split = model.metadata.split;
-  const request = { dataset: options.dataset, dataDir: options.dataDir, resolution: { height: h, width: w }, validationFraction: split?.validationFraction };
+  const request = { dataset: options.dataset, dataDir: options.dataDir, resolution: { height: h, width: w }, validationFraction: split?.validationFraction, skipBad: options.skipBad };
   const data = await loadData(request, split?.seed ?? 0);
-  if (data.train.classes.length !== model.classes) {
-    throw new MobileNetError('INVALID_ARGUMENT', `${path} has ${model.classes} classes, the dataset ${options.dataset} has ${data.train.classes.length}`);
+  const classes = data.train.classes;
+  if (classes.length !== model.classes) {
+    throw new MobileNetError('INVALID_ARGUMENT', `${path} has ${model.classes} classes, the dataset ${options.dataset} has ${classes.length}`);
+  }
+  // Same count, other names (or order): the per-class numbers would land on the wrong classes.
+  const labels = model.metadata.labels;
+  const differs = labels.findIndex((l, i) => l !== classes[i]);
+  if (labels.length > 0 && differs >= 0) {
+    throw new MobileNetError(
+      'INVALID_ARGUMENT',
+      `${path} was trained on other classes than ${options.dataset} has: its class ${differs} is '${labels[differs]}', the dataset's is '${classes[differs]}'`,
+    );
+  }
+  const change = split?.classCounts && data.classCounts ? folderChange(split.classCounts, data.classCounts, classes) : undefined;
+  if (change) {
+    throw new MobileNetError(
+      'INVALID_ARGUMENT',
+      `the folder changed since ${path} was trained on it (${change}): its seeded split would hold out other images, some of them seen in training`,
+    );
   }
   const loader = evaluationLoader(data.test, { ...statsFromPreprocess(model.metadata.preprocess), size: { height: h, width: w } });
   const evaluation = evaluateSession(model.session, loader.epoch(), model.classes, { flip: options.flip ?? false });
   await model.release();
-  const result = { ...evaluation, classes: [...data.test.classes], ...(options.flip ? { testTimeAugmentation: 'flip' } : {}) };
+  const result = {
+    ...evaluation,
+    classes: [...data.test.classes],
+    ...(options.flip ? { testTimeAugmentation: 'flip' } : {}),
+    ...(data.skipped?.length ? { skipped: data.skipped } : {}),
+  };
   if (options.out) {
     makeOutputFolder(options.out);
     writeFileAtomic(join(options.out, 'evaluation.json'), `${JSON.stringify(result, null, 1)}\n`);

@@ -39,6 +39,8 @@ export interface DataSettings {
   trainImages?: number;
   /** Folder datasets: the held-out fraction of the seeded split. */
   validationFraction?: number;
+  /** Folder datasets: images per class when the run started (the seeded split depends on them). */
+  classCounts?: number[];
   augment: { cropPadding: number; horizontalFlip: boolean; randomErasing?: number };
 }
 
@@ -130,6 +132,9 @@ function checkTrainState(state: unknown, where: string): asserts state is TrainS
   const d = state.data;
   if (d !== undefined && (!isRecord(d) || typeof d.dataset !== 'string' || !isRecord(d.augment))) {
     throw bad(`data must be {dataset, augment, …}, got ${JSON.stringify(d)}`);
+  }
+  if (d !== undefined && d.classCounts !== undefined && !(Array.isArray(d.classCounts) && d.classCounts.every(isCount))) {
+    throw bad(`data.classCounts must be whole numbers ≥ 0, got ${JSON.stringify(d.classCounts)}`);
   }
   const p = state.progress;
   if (p !== undefined) {

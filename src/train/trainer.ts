@@ -53,7 +53,7 @@ export interface StepResult {
 export interface Evaluation {
   accuracy: number;
   loss: number;
-  /** Accuracy per class (recall). */
+  /** Accuracy per class (recall); 0 for a class without test images (its confusion row is all 0). */
   perClass: number[];
   /** confusion[true][predicted] counts. */
   confusion: number[][];
@@ -91,6 +91,12 @@ export function evaluateSession(session: InferenceSession, batches: Iterable<Eva
     }
     for (let n = 0; n < b.size; n++) {
       const row = p.subarray(n * classes, (n + 1) * classes);
+      let sum = 0;
+      for (let c = 0; c < classes; c++) sum += row[c]!;
+      // NaN probabilities would all "predict" class 0 and report that class's share as the accuracy.
+      if (!Number.isFinite(sum)) {
+        throw new MobileNetError('DIVERGED', `the model's probabilities for test image ${count + 1} are not numbers (${sum}): its weights hold NaN or infinity (a diverged or corrupt model)`);
+      }
       let best = 0;
       for (let c = 1; c < classes; c++) if (row[c]! > row[best]!) best = c;
       const label = b.labels[n]!;

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -116,7 +116,7 @@ test('train --dataset folder: --weights: a resumed run keeps the pretrained norm
     assert.equal(mb!.metadata['mobilenet.preprocess'], ma!.metadata['mobilenet.preprocess']);
     for (const [name, t] of ma!.tensors) assert.deepEqual(mb!.tensors.get(name)!.data, t.data, `${name} differs after the resume`);
 
-    assert.deepEqual(JSON.parse(ma!.metadata['mobilenet.split']!), { seed: 3, validationFraction: 0.1 });
+    assert.deepEqual(JSON.parse(ma!.metadata['mobilenet.split']!), { seed: 3, validationFraction: 0.1, classCounts: [30, 30, 30] });
     const asRun = JSON.parse(readFileSync(join(a, 'evaluation.json'), 'utf8')) as { accuracy: number; loss: number; confusion: number[][] };
     // The checkpoint holds the run's fp32 weights: eval must reproduce the run's own final evaluation.
     const e = runCli(['eval', join(a, 'checkpoint.safetensors'), '--dataset', `folder:${images}`, '--json']);
@@ -124,6 +124,25 @@ test('train --dataset folder: --weights: a resumed run keeps the pretrained norm
     const again = JSON.parse(e.stdout) as typeof asRun;
     assert.deepEqual(again.confusion, asRun.confusion);
     assert.ok(Math.abs(again.loss - asRun.loss) <= 1e-6, `loss ${again.loss} vs the run's ${asRun.loss}`);
+
+    // One image more: the seeded split would hold out other images (some seen in training): eval and resume refuse.
+    copyFileSync(join(images, 'bag', '000.png'), join(images, 'bag', 'extra.png'));
+    const changed = runCli(['eval', join(a, 'model.safetensors'), '--dataset', `folder:${images}`]);
+    assert.equal(changed.status, 2, changed.stderr);
+    assert.match(changed.stderr, /the folder changed since .* \('bag' had 30 images, now 31\)/);
+    const resumedChanged = runCli([...args, '--out', b, '--resume']);
+    assert.equal(resumedChanged.status, 2, resumedChanged.stderr);
+    assert.match(resumedChanged.stderr, /cannot resume: the folder .* changed since the run started \('bag' had 30 images, now 31\)/);
+    rmSync(join(images, 'bag', 'extra.png'));
+    // Same class count, another name: the per-class numbers would land on the wrong classes.
+    renameSync(join(images, 'trouser'), join(images, 'trousers'));
+    const renamed = runCli(['eval', join(a, 'model.safetensors'), '--dataset', `folder:${images}`]);
+    assert.equal(renamed.status, 2, renamed.stderr);
+    assert.match(renamed.stderr, /was trained on other classes than .*: its class 2 is 'trouser', the dataset's is 'trousers'/);
+    // --data-dir names Fashion-MNIST files: with a folder dataset it is an error, not silently ignored.
+    const dataDir = runCli(['eval', join(a, 'model.safetensors'), '--dataset', `folder:${images}`, '--data-dir', dir]);
+    assert.equal(dataDir.status, 2, dataDir.stderr);
+    assert.match(dataDir.stderr, /--data-dir .* does not apply to --dataset folder:/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -15,7 +15,7 @@ const meta: ModelMetadata = {
   preprocess: presetConfig('keras', 28),
   labels: ['ankle-boot', 'bag', 'trouser'],
   source: 'trained by mobilenet-ts on folder:/data/shoes',
-  split: { seed: 3, validationFraction: 0.1 },
+  split: { seed: 3, validationFraction: 0.1, classCounts: [12, 0, 7] },
 };
 
 test('model metadata round-trips, the held-out split included; a file without it reads as undefined', () => {
@@ -34,10 +34,11 @@ test('model metadata: malformed entries are refused, naming the key', () => {
     [{ 'mobilenet.options': '[1]' }, 'INVALID_FORMAT', /'mobilenet\.options' must be a JSON object/],
     [{ 'mobilenet.labels': '["a", 2]' }, 'INVALID_FORMAT', /'mobilenet\.labels' must be a JSON array of strings/],
     [{ 'mobilenet.preprocess': '{' }, 'INVALID_FORMAT', /'mobilenet\.preprocess' is not valid JSON/],
-    [{ 'mobilenet.split': '{"seed": 1.5, "validationFraction": 0.1}' }, 'INVALID_FORMAT', /'mobilenet\.split' must be \{seed: an integer, validationFraction: between 0 and 1\}, got \{"seed": 1\.5/],
+    [{ 'mobilenet.split': '{"seed": 1.5, "validationFraction": 0.1}' }, 'INVALID_FORMAT', /'mobilenet\.split' must be \{seed: an integer, validationFraction: between 0 and 1, classCounts\?: whole numbers\}, got \{"seed": 1\.5/],
     [{ 'mobilenet.split': '{"seed": 1, "validationFraction": 1}' }, 'INVALID_FORMAT', /'mobilenet\.split' must be/],
     [{ 'mobilenet.split': '{"seed": 1}' }, 'INVALID_FORMAT', /'mobilenet\.split' must be/],
     [{ 'mobilenet.split': 'null' }, 'INVALID_FORMAT', /'mobilenet\.split' must be/],
+    [{ 'mobilenet.split': '{"seed": 1, "validationFraction": 0.1, "classCounts": [4, 2.5]}' }, 'INVALID_FORMAT', /classCounts\?: whole numbers\}, got/],
   ];
   for (const [change, code, pattern] of cases) {
     assert.throws(() => metadataFromStrings({ ...strings, ...change }, 'm.safetensors'), (e: unknown) => {

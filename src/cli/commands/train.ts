@@ -1,7 +1,8 @@
 /** mobilenet train and mobilenet eval. */
 import type { Command } from 'commander';
-import type { Arch, ModelOptions, OptimizerConfig, TrainConfig } from '../../index.js';
+import type { Arch, Evaluation, ModelOptions, OptimizerConfig, TrainConfig } from '../../index.js';
 import { runTraining, evaluateModel, CHECKPOINT_MINUTES } from '../../node/index.js';
+
 import { UsageError } from '../errors.js';
 import { parseChoice, parseInteger, parseNonNegativeNumber, parseNumber, parsePositiveNumber, parseProbability, parseResolution } from '../options.js';
 
@@ -162,20 +163,50 @@ export function registerTrain(program: Command): void {
     .command('eval')
     .description('accuracy, per-class accuracy and confusion matrix of a model on a dataset')
     .argument('<model>', 'a model file (e.g. model.safetensors written by mobilenet train)')
-    .option('--dataset <name>', 'fashion-mnist | sample | folder:<dir> (a folder: the held-out part of the split the model was trained with)', 'sample')
+    .option('--dataset <name>', 'fashion-mnist | sample | folder:<dir> (a folder: the held-out part of the split the model was trained with; refused if the folder changed since); default: sample, or fashion-mnist with --data-dir')
     .option('--data-dir <dir>', 'where the Fashion-MNIST IDX files are')
+    .option('--skip-bad', 'folder datasets: skip and count images that fail to decode instead of stopping')
     .option('--out <dir>', 'also write evaluation.json there')
     .option('--json', 'print one JSON object')
     .option('--tta <mode>', 'test-time augmentation: none | flip (average with the left–right mirrored image; twice the compute)', 'none')
-    .action(async (model: string, flags: { dataset: string; dataDir?: string; out?: string; json?: boolean; tta: string }) => {
+    .action(async (model: string, flags: { dataset?: string; dataDir?: string; out?: string; json?: boolean; tta: string; skipBad?: boolean }) => {
       const flip = parseChoice('--tta', flags.tta, ['none', 'flip'] as const) === 'flip';
-      const e = await evaluateModel(model, { dataset: flags.dataset, flip, ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), ...(flags.out ? { out: flags.out } : {}) });
+      const dataset = flags.dataset ?? (flags.dataDir ? 'fashion-mnist' : 'sample');
+      const e = await evaluateModel(model, {
+        dataset,
+        flip,
+        skipBad: Boolean(flags.skipBad),
+        ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
+        ...(flags.out ? { out: flags.out } : {}),
+      });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(e)}\n`);
         return;
       }
-      const lines = [`accuracy ${(100 * e.accuracy).toFixed(2)}% on ${e.count} images (loss ${e.loss.toFixed(4)})${flip ? ' with flip test-time augmentation' : ''}`, ''];
-      e.classes.forEach((c, i) => lines.push(`  ${c.padEnd(14)} ${(100 * e.perClass[i]!).toFixed(1)}%`));
-      process.stdout.write(`${lines.join('\n')}\n`);
+      process.stdout.write(formatEvaluation(e, flip));
     });
 }
+
+/** eval's text report: accuracy, per-class accuracy, and the confusion matrix when it fits a terminal. */
+export function formatEvaluation(e: Evaluation & { classes: string[]; skipped?: string[] }, flip: boolean): string {
+  const lines = [`accuracy ${(100 * e.accuracy).toFixed(2)}% on ${e.count} images (loss ${e.loss.toFixed(4)})${flip ? ' with flip test-time augmentation' : ''}`];
+  if (e.skipped?.length) lines.push(`skipped ${e.skipped.length} image(s) that failed to decode: ${e.skipped.slice(0, 5).join(', ')}${e.skipped.length > 5 ? ', …' : ''}`);
+  lines.push('', 'per class (accuracy on its test images):');
+  const width = Math.max(...e.classes.map((c) => c.length));
+  e.classes.forEach((c, i) => {
+    const n = e.confusion[i]!.reduce((a, b) => a + b, 0);
+    lines.push(`  ${String(i).padStart(3)} ${c.padEnd(width)}  ${n === 0 ? '  n/a (no test images)' : `${(100 * e.perClass[i]!).toFixed(1).padStart(5)}% of ${n}`}`);
+  });
+  if (e.classes.length <= MATRIX_MAX_CLASSES) {
+    const cell = Math.max(4, ...e.confusion.flat().map((v) => String(v).length + 1));
+    lines.push('', 'confusion matrix (rows: true class, columns: predicted class, by index):');
+    lines.push(`  ${''.padStart(3)} ${e.classes.map((_, j) => String(j).padStart(cell)).join('')}`);
+    e.confusion.forEach((row, i) => lines.push(`  ${String(i).padStart(3)} ${row.map((v) => String(v).padStart(cell)).join('')}`));
+  } else {
+    lines.push('', `(the ${e.classes.length}×${e.classes.length} confusion matrix is in evaluation.json and confusion.png with --out, or in --json)`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Larger matrices do not fit a terminal line. */
+const MATRIX_MAX_CLASSES = 20;

@@ -76,6 +76,8 @@ test('checkpoint: a malformed train.state is refused with a message naming the f
     [{ ...s, progress: { ...s.progress, correct: 200 } }, 'INVALID_FORMAT', /progress must be \{lossSum, correct ≤ seen, seen, seconds ≥ 0\}/],
     [{ ...s, progress: { ...s.progress, lossSum: null } }, 'INVALID_FORMAT', /progress must be/],
     [{ ...s, progress: { ...s.progress, seconds: -1 } }, 'INVALID_FORMAT', /progress must be/],
+    [{ ...s, data: { dataset: 'folder:x', augment: {}, classCounts: [3, -1] } }, 'INVALID_FORMAT', /data\.classCounts must be whole numbers ≥ 0, got \[3,-1\]/],
+    [{ ...s, data: { dataset: 'folder:x', augment: {}, classCounts: 'many' } }, 'INVALID_FORMAT', /data\.classCounts must be/],
   ];
   for (const [state, code, pattern] of cases) assertRefused(withState(state), code, pattern);
 });

@@ -45,3 +45,15 @@ test('evaluateSession flip TTA: no change on symmetric images, the mean of both 
     await model.release();
   }
 });
+
+test('evaluateSession refuses NaN probabilities instead of counting them as class 0', async () => {
+  const model = await loadModel(join(repoRoot, 'models', 'fashion-mnist.safetensors'));
+  try {
+    const x = new Float32Array(2 * H * W * C).fill(0.5);
+    x.fill(Number.NaN, H * W * C); // the second image: what a model with a NaN weight produces everywhere
+    const batch = [{ images: x, labels: Int32Array.of(0, 0), size: 2 }];
+    assert.throws(() => evaluateSession(model.session, batch, 10), (e: Error & { code?: string }) => e.code === 'DIVERGED' && /test image 2 are not numbers/.test(e.message));
+  } finally {
+    await model.release();
+  }
+});
