@@ -51,7 +51,7 @@ export { MobileNet, readModel, detectFormat, WEIGHT_FORMATS, type Classification
 export { parseNpy, serializeNpy } from './io/npy.js';
 export { parseSafetensors, serializeSafetensors } from './io/safetensors.js';
 export { permute } from './io/layout.js';
-export { presetConfig, preprocessForInput, PREPROCESS_PRESETS, type PreprocessConfig, type PreprocessPreset } from './data/preprocess.js';
+export { presetConfig, preprocessForInput, toGrayscale, PREPROCESS_PRESETS, type PreprocessConfig, type PreprocessPreset } from './data/preprocess.js';
 export { IMAGENET_LABELS } from './data/imagenet.js';
 export { listPretrained, findPretrained, type PretrainedEntry } from './io/pretrained.js';
 export { Trainer, evaluateSession, buildSchedule, type TrainConfig, type ScheduleConfig, type Evaluation, type EvaluateSessionOptions } from './train/trainer.js';

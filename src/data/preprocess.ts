@@ -69,6 +69,11 @@ export interface PreprocessConfig {
   /** The output size, which is the model's input size. */
   crop: Size;
   interpolation: Interpolation;
+  /**
+   * The model was trained on gray images (Fashion-MNIST): colour inputs are first converted to
+   * luma as PIL's convert('L') does (ITU-R 601-2), then given as R = G = B. Default false.
+   */
+  grayscale?: boolean;
   /** y = (x / divisor − mean) / std for 8-bit values x, per channel R, G, B. */
   divisor: number;
   mean: Rgb;
@@ -227,6 +232,12 @@ export function validatePreprocessConfig(value: unknown): PreprocessConfig {
     );
   }
   config.interpolation = v.interpolation as Interpolation;
+  if (v.grayscale !== undefined) {
+    if (typeof v.grayscale !== 'boolean') {
+      throw new MobileNetError('INVALID_ARGUMENT', `preprocess config: grayscale must be true or false, got ${describeValue(v.grayscale)}`);
+    }
+    if (v.grayscale) config.grayscale = true;
+  }
   if (typeof v.divisor !== 'number' || !Number.isFinite(v.divisor) || v.divisor <= 0) {
     throw new MobileNetError('INVALID_ARGUMENT', `preprocess config: divisor must be a positive number, got ${describeValue(v.divisor)}`);
   }
@@ -234,6 +245,20 @@ export function validatePreprocessConfig(value: unknown): PreprocessConfig {
   config.mean = checkRgb(v.mean, 'mean', false);
   config.std = checkRgb(v.std, 'std', true);
   return config;
+}
+
+/**
+ * RGB → gray in place, each pixel's R, G and B set to its luma L = (19595·R + 38470·G + 7471·B +
+ * 2^15) >> 16: PIL's convert('L') (0.299, 0.587, 0.114 in 16-bit fixed point, rounded).
+ */
+export function toGrayscale(rgb: Uint8Array): void {
+  if (rgb.length % 3 !== 0) throw new MobileNetError('INVALID_ARGUMENT', `toGrayscale: ${rgb.length} bytes is not a whole number of RGB pixels`);
+  for (let i = 0; i < rgb.length; i += 3) {
+    const l = (rgb[i]! * 19595 + rgb[i + 1]! * 38470 + rgb[i + 2]! * 7471 + 0x8000) >>> 16;
+    rgb[i] = l;
+    rgb[i + 1] = l;
+    rgb[i + 2] = l;
+  }
 }
 
 /**

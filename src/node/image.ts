@@ -30,6 +30,7 @@ import {
   cropImage,
   normalizeImage,
   resizedSize,
+  toGrayscale,
   validatePreprocessConfig,
   type Interpolation,
   type PreprocessConfig,
@@ -207,6 +208,7 @@ export async function loadImageTensor(
     throw new MobileNetError('INVALID_ARGUMENT', `loadImageTensor: resizer must be 'sharp' or 'reference', got '${String(resizer)}'`);
   }
   const decoded = await decodeImage(input, options);
+  if (checked.grayscale) toGrayscale(decoded.data);
   const cropped = await resizeAndCrop(decoded, checked, resizer);
   return normalizeImage(cropped.data, cropped.height, cropped.width, checked, options.out);
 }

@@ -405,6 +405,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     divisor: 255,
     mean: [0, 1, 2].map((c) => data.stats.mean[data.stats.mean.length === 1 ? 0 : c]!) as [number, number, number],
     std: [0, 1, 2].map((c) => data.stats.std[data.stats.std.length === 1 ? 0 : c]!) as [number, number, number],
+    // A model that only saw gray images (Fashion-MNIST) gets colour photos as gray too.
+    ...(data.train.channels === 1 ? { grayscale: true } : {}),
   };
   const modelMeta: ModelMetadata = { model: arch, options: modelOptions, preprocess, labels: classes, source: `trained by mobilenet-ts on ${data.name}` };
   if (dataSettings.validationFraction !== undefined) {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCheckpoint } from '../../src/train/checkpoint.js';
 import { readModel, writeSafetensorsModel } from '../../src/model/load.js';
+import { parseSafetensors } from '../../src/io/safetensors.js';
 import { CLI, runCli } from './cli-helpers.js';
 import { repoRoot } from '../helpers.js';
 
@@ -64,6 +65,9 @@ test('train: a full smoke epoch writes metrics, curves, a confusion matrix and a
   assert.equal(metrics.length, 3);
   assert.ok(metrics[2].testAccuracy > 0.2, `three epochs on 1,000 images beat chance (10%): ${metrics[2].testAccuracy}`);
   assert.ok(metrics[2].trainLoss < metrics[0].trainLoss, 'the training loss falls');
+  // Fashion-MNIST is gray: the model says so, and classify then turns colour photos to gray first.
+  const written = parseSafetensors(new Uint8Array(readFileSync(join(out, 'model.safetensors'))));
+  assert.equal(JSON.parse(written.metadata['mobilenet.preprocess']!).grayscale, true);
   const e = runCli(['eval', join(out, 'model.safetensors'), '--dataset', 'sample', '--json']);
   assert.equal(e.status, 0, e.stderr);
   const evaluation = JSON.parse(e.stdout);

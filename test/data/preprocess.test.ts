@@ -17,6 +17,7 @@ import {
   normalizationTable,
   normalizeImage,
   presetConfig,
+  toGrayscale,
   preprocessForInput,
   resizedSize,
   resizeShorterSize,
@@ -378,4 +379,14 @@ test('files that are not decodable images give INVALID_FORMAT naming the file', 
 test('a missing file gives IO_ERROR naming the path', async () => {
   const path = fixturePath('images', 'no_such_image.jpg');
   await assert.rejects(loadImageTensor(path, presetConfig('tfjs', 224)), (e: unknown) => e instanceof MobileNetError && e.code === 'IO_ERROR' && e.message.includes(path) && /no such file/.test(e.message));
+});
+
+test("toGrayscale is PIL's convert('L'): red 76, green 150, blue 29, white 255", () => {
+  const rgb = Uint8Array.of(255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255, 10, 20, 30, 0, 0, 0);
+  toGrayscale(rgb);
+  assert.deepEqual([...rgb], [76, 76, 76, 150, 150, 150, 29, 29, 29, 255, 255, 255, 18, 18, 18, 0, 0, 0]);
+  assert.throws(() => toGrayscale(new Uint8Array(4)), /not a whole number of RGB pixels/);
+  assert.equal(validatePreprocessConfig({ ...presetConfig('tfjs', 8), grayscale: true }).grayscale, true);
+  assert.equal(validatePreprocessConfig({ ...presetConfig('tfjs', 8), grayscale: false }).grayscale, undefined);
+  assert.throws(() => validatePreprocessConfig({ ...presetConfig('tfjs', 8), grayscale: 'yes' }), /grayscale must be true or false, got/);
 });

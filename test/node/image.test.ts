@@ -3,6 +3,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import sharp from 'sharp';
 import { readFileSync } from 'node:fs';
 import { fixturePath } from '../helpers.js';
 import { MobileNetError } from '../../src/errors.js';
@@ -45,4 +46,14 @@ test('decodeImage refuses what is neither a path nor bytes, and unknown resizers
     /resizer must be 'sharp' or 'reference', got 'magick'/,
   );
   await assert.rejects(decodeImage(fixturePath('images')), (e: unknown) => e instanceof MobileNetError && e.code === 'IO_ERROR' && /is a directory/.test(e.message));
+});
+
+test('a gray-trained model (preprocess.grayscale) sees a colour photo as PIL\'s luma, R = G = B', async () => {
+  // 2×2 PNG: red, green, blue, (10, 20, 30); PIL's convert('L') gives 76, 150, 29, 18.
+  const png = await sharp(Buffer.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30]), { raw: { width: 2, height: 2, channels: 3 } }).png().toBuffer();
+  const config = presetConfig('tfjs', 2);
+  const gray = await loadImageTensor(new Uint8Array(png), { ...config, grayscale: true });
+  assert.deepEqual([...gray].map((v) => Math.round(v * 255)), [76, 76, 76, 150, 150, 150, 29, 29, 29, 18, 18, 18]);
+  const colour = await loadImageTensor(new Uint8Array(png), config);
+  assert.deepEqual([...colour].map((v) => Math.round(v * 255)), [255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30]);
 });

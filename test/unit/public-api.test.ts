@@ -56,6 +56,7 @@ const EXPECTED_EXPORTS = [
   'serializeSafetensors',
   'summarize',
   'summarizeGraph',
+  'toGrayscale',
 ];
 
 const EXPECTED_NODE_EXPORTS = [
