@@ -20,6 +20,7 @@ import { fetchPretrained } from './download.js';
 import { findPretrained, pretrainedPreprocessConfig } from '../io/pretrained.js';
 import { IMAGENET_LABELS, labelsWithBackground } from '../data/imagenet.js';
 import { preprocessForInput } from '../data/preprocess.js';
+import { permute } from '../io/layout.js';
 
 export interface LoadModelOptions {
   /** A weights file for a model given by name. */
@@ -117,7 +118,110 @@ async function loadPretrained(name: string, options: LoadModelOptions): Promise<
   return MobileNet.create(loaded, engineOptions(options));
 }
 
-/** Decode and preprocess image files with the model's own preprocessing: (N, H, W, 3). */
+/**
+ * Images decoded and run together by default. Memory (the input batch and the engine's
+ * activations) grows with the chunk, not with the number of files: one batch of 5,000 photos at
+ * 224 px would need 3 GB for the input alone.
+ */
+export const IMAGE_CHUNK = 32;
+
+/** A file that could not be used: its place in the input, and the error naming it. */
+export interface ImageFailure {
+  index: number;
+  file: string;
+  error: MobileNetError;
+}
+
+/** One chunk of image files, decoded and preprocessed. */
+export interface ImageChunk {
+  /** Index in `paths` of the chunk's first file. */
+  start: number;
+  /** The chunk's files, in input order. */
+  files: string[];
+  /** (loaded.length, H, W, 3): the files that loaded, in input order. */
+  batch: Float32Array;
+  /** Index in `paths` of each image in `batch`. */
+  loaded: number[];
+  /** Files that could not be read (IO_ERROR) or decoded (INVALID_FORMAT); other errors are thrown. */
+  failed: ImageFailure[];
+}
+
+/** One file's outcome in a chunked run: its result, or why the file could not be used. */
+export type ImageOutcome<T> = { index: number; file: string; result: T; error?: undefined } | (ImageFailure & { result?: undefined });
+
+export interface ChunkOptions {
+  /** Images per chunk (default IMAGE_CHUNK). */
+  chunkSize?: number;
+}
+
+function chunkSizeOf(options: ChunkOptions): number {
+  const size = options.chunkSize ?? IMAGE_CHUNK;
+  if (!Number.isInteger(size) || size < 1) throw new MobileNetError('INVALID_ARGUMENT', `chunk size must be a positive integer, got ${size}`);
+  return size;
+}
+
+/** A bad file is the caller's input, reported per file; anything else (a bug, a bad config) stops the run. */
+function isFileProblem(error: unknown): error is MobileNetError {
+  return error instanceof MobileNetError && (error.code === 'IO_ERROR' || error.code === 'INVALID_FORMAT');
+}
+
+/**
+ * Decode and preprocess image files a chunk at a time; a file that cannot be read or decoded is
+ * listed in its chunk's `failed` instead of ending the run.
+ */
+export async function* loadImageChunks(model: MobileNet, paths: readonly string[], options: ChunkOptions = {}): AsyncGenerator<ImageChunk> {
+  const size = chunkSizeOf(options);
+  const [h, w] = model.inputShape as [number, number, number];
+  const per = h * w * 3;
+  const config = preprocessForInput(model.metadata.preprocess, h, w);
+  for (let start = 0; start < paths.length; start += size) {
+    const files = paths.slice(start, start + size);
+    const batch = new Float32Array(files.length * per);
+    const loaded: number[] = [];
+    const failed: ImageFailure[] = [];
+    for (let i = 0; i < files.length; i++) {
+      const file = files[i]!;
+      try {
+        await loadImageTensor(file, config, { out: batch.subarray(loaded.length * per, (loaded.length + 1) * per) });
+        loaded.push(start + i);
+      } catch (error) {
+        if (!isFileProblem(error)) throw error;
+        failed.push({ index: start + i, file, error });
+      }
+    }
+    yield { start, files, batch: batch.subarray(0, loaded.length * per), loaded, failed };
+  }
+}
+
+/** Merge a chunk's results (one per loaded image) with its failures, in input order. */
+function outcomes<T>(chunk: ImageChunk, results: (i: number) => T): ImageOutcome<T>[] {
+  const out: ImageOutcome<T>[] = chunk.failed.map((f) => ({ ...f }));
+  chunk.loaded.forEach((index, i) => out.push({ index, file: chunk.files[index - chunk.start]!, result: results(i) }));
+  return out.sort((a, b) => a.index - b.index);
+}
+
+/** Top-k classes per file, a chunk at a time: each chunk's outcomes in input order. */
+export async function* classifyImageChunks(
+  model: MobileNet,
+  paths: readonly string[],
+  options: ChunkOptions & { topK?: number } = {},
+): AsyncGenerator<ImageOutcome<Classification[]>[]> {
+  for await (const chunk of loadImageChunks(model, paths, options)) {
+    const results = chunk.loaded.length > 0 ? model.classify(chunk.batch, options.topK ?? 5) : [];
+    yield outcomes(chunk, (i) => results[i]!);
+  }
+}
+
+/** The pooled feature vector per file (a view into the chunk's (n, C) result), a chunk at a time. */
+export async function* embedImageChunks(model: MobileNet, paths: readonly string[], options: ChunkOptions = {}): AsyncGenerator<ImageOutcome<Float32Array>[]> {
+  for await (const chunk of loadImageChunks(model, paths, options)) {
+    const embedding = chunk.loaded.length > 0 ? model.embed(chunk.batch) : undefined;
+    const c = embedding?.shape[1] ?? 0;
+    yield outcomes(chunk, (i) => embedding!.data.subarray(i * c, (i + 1) * c));
+  }
+}
+
+/** Decode and preprocess image files with the model's own preprocessing: (N, H, W, 3), in one array. */
 export async function loadImages(model: MobileNet, paths: readonly string[]): Promise<Float32Array> {
   const [h, w] = model.inputShape as [number, number, number];
   const per = h * w * 3;
@@ -129,10 +233,61 @@ export async function loadImages(model: MobileNet, paths: readonly string[]): Pr
   return batch;
 }
 
+/** Top-k classes per file; throws the first bad file's error. Runs IMAGE_CHUNK images at a time. */
 export async function classifyImages(model: MobileNet, paths: readonly string[], topK = 5): Promise<Classification[][]> {
-  return model.classify(await loadImages(model, paths), topK);
+  // No images: the model's own error, as before chunking.
+  if (paths.length === 0) return model.classify(new Float32Array(0), topK);
+  const results: Classification[][] = [];
+  for await (const chunk of classifyImageChunks(model, paths, { topK })) {
+    for (const o of chunk) {
+      if (o.error) throw o.error;
+      results.push(o.result);
+    }
+  }
+  return results;
 }
 
+/** (N, C) pooled features; throws the first bad file's error. Runs IMAGE_CHUNK images at a time. */
 export async function embedImages(model: MobileNet, paths: readonly string[]): Promise<Tensor<'float32'>> {
-  return model.embed(await loadImages(model, paths));
+  if (paths.length === 0) return model.embed(new Float32Array(0));
+  let data: Float32Array | undefined;
+  let c = 0;
+  for await (const chunk of embedImageChunks(model, paths)) {
+    for (const o of chunk) {
+      if (o.error) throw o.error;
+      if (!data) {
+        c = o.result.length;
+        data = new Float32Array(paths.length * c);
+      }
+      data.set(o.result, o.index * c);
+    }
+  }
+  return { dtype: 'float32', shape: [paths.length, c], data: data! };
+}
+
+/**
+ * Logits of a preprocessed (N, H, W, 3) or (N, 3, H, W) float32 batch, run `chunkSize` examples
+ * at a time so the engine's activations stay bounded: (N, classes).
+ */
+export function predictLogits(
+  model: MobileNet,
+  input: Float32Array,
+  options: ChunkOptions & { layout?: 'nhwc' | 'nchw' } = {},
+): Tensor<'float32'> {
+  const size = chunkSizeOf(options);
+  const [h, w] = model.inputShape as [number, number, number];
+  const per = h * w * 3;
+  const n = input.length / per;
+  if (!model.graph.outputs.logits) throw new MobileNetError('INVALID_ARGUMENT', `${model.graph.name} has no classifier`);
+  // A partial example or none at all: the model's own error names the expected shape.
+  if (!Number.isInteger(n) || n === 0) return model.run(input).logits!;
+  const classes = model.classes;
+  const logits = new Float32Array(n * classes);
+  for (let start = 0; start < n; start += size) {
+    const count = Math.min(size, n - start);
+    const rows = input.subarray(start * per, (start + count) * per);
+    const nhwc = options.layout === 'nchw' ? permute(rows, [count, 3, h, w], [0, 2, 3, 1]).data : rows;
+    logits.set(model.run(nhwc).logits!.data, start * classes);
+  }
+  return { dtype: 'float32', shape: [n, classes], data: logits };
 }

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseNpy } from '../../src/io/npy.js';
+import { parseNpy, serializeNpy } from '../../src/io/npy.js';
+import { loadImages, loadModel } from '../../src/node/model.js';
 import { toFloat32 } from '../../src/tensor.js';
 import { fixturePath, maxAbsDiff } from '../helpers.js';
 import { runCli } from './cli-helpers.js';
@@ -109,4 +110,78 @@ test('embed writes an (N, C) .npy equal to the model’s pooled features', () =>
   const json = runCli(['embed', files[0]!, '--model', P('tv_v2_035.pth'), '--resolution', '224']);
   const rows = JSON.parse(json.stdout) as Array<{ embedding: number[] }>;
   assert.ok(maxAbsDiff(rows[0]!.embedding, toFloat32(e).subarray(0, 1280)).max < 1e-6);
+});
+
+test('classify with bad files: the good files’ results in input order, each bad file named on stderr, exit 2', () => {
+  const expected = JSON.parse(readFileSync(P('pipeline.json'), 'utf8')) as { images: Record<string, number[]> };
+  const names = Object.keys(expected.images);
+  const good = names.map((n) => fixturePath('images', n));
+  const bad = [fixturePath('images', 'not_an_image.png'), fixturePath('images', 'missing.jpg'), fixturePath('images', 'truncated.png')];
+  // Bad files first, between and last, across chunks of 2.
+  const files = [bad[0]!, good[0]!, bad[1]!, ...good.slice(1), bad[2]!];
+  const args = ['classify', ...files, '--model', P('tv_v2_035.pth'), '--resolution', '224', '--top', '10', '--batch', '2'];
+  const json = runCli([...args, '--json']);
+  assert.equal(json.status, 2, json.stderr);
+  const results = JSON.parse(json.stdout) as Array<{ file: string; predictions: Array<{ index: number; score: number }> }>;
+  assert.deepEqual(results.map((r) => r.file), good);
+  results.forEach((r, i) => {
+    for (const p of r.predictions) assert.ok(Math.abs(p.score - expected.images[names[i]!]![p.index]!) < 1e-4, `${names[i]} class ${p.index}`);
+  });
+  const lines = json.stderr.trim().split('\n');
+  assert.equal(lines.length, 4, json.stderr);
+  assert.match(lines[0]!, /not_an_image\.png: not an image/);
+  assert.match(lines[1]!, /cannot read image '.*missing\.jpg': no such file/);
+  assert.match(lines[2]!, /truncated\.png: not an image/);
+  assert.match(lines[3]!, new RegExp(`3 of ${files.length} images could not be read or decoded`));
+
+  const text = runCli(args);
+  assert.equal(text.status, 2, text.stderr);
+  const heads = text.stdout.trim().split('\n').filter((line) => !line.startsWith(' '));
+  assert.deepEqual(heads.map((line) => line.slice(0, line.lastIndexOf(': '))), good);
+});
+
+test('embed with a bad file: --output writes nothing and names every bad file; JSON rows of the good files, exit 2', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mobilenet-cli-'));
+  const out = join(dir, 'e.npy');
+  const good = ['photo_640x480.jpg', 'scene_120x90.webp', 'scene_300x200.png'].map((n) => fixturePath('images', n));
+  const bad = [fixturePath('images', 'truncated.png'), join(dir, 'gone.png')];
+  const files = [good[0]!, bad[0]!, good[1]!, good[2]!, bad[1]!];
+  const flags = ['--model', P('tv_v2_035.pth'), '--resolution', '224', '--batch', '2'];
+  const r = runCli(['embed', ...files, ...flags, '--output', out]);
+  assert.equal(r.status, 2, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 3, r.stderr);
+  assert.match(lines[0]!, /truncated\.png: not an image/);
+  assert.match(lines[1]!, /gone\.png': no such file/);
+  assert.match(lines[2]!, /2 of 5 images could not be read or decoded .*nothing written to .*e\.npy/);
+  assert.deepEqual(readdirSync(dir), [], 'no output, no temp file');
+
+  const json = runCli(['embed', ...files, ...flags]);
+  assert.equal(json.status, 2, json.stderr);
+  const rows = JSON.parse(json.stdout) as Array<{ file: string; embedding: number[] }>;
+  assert.deepEqual(rows.map((row) => row.file), good);
+  const model = await loadModel(P('tv_v2_035.pth'), { options: { resolution: 224 }, threads: 1 });
+  const expected = model.embed(await loadImages(model, good));
+  await model.release();
+  assert.ok(maxAbsDiff(rows.flatMap((row) => row.embedding), expected.data).max === 0, 'the one-batch embedding, bit for bit');
+});
+
+test('predict --batch 2 on 7 examples: torch’s logits, the same file as one batch', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mobilenet-cli-'));
+  const input = parseNpy(new Uint8Array(readFileSync(P('tv_v2_035_input_nchw.npy'))));
+  const logits = npy(P('tv_v2_035_logits.npy'));
+  const per = 3 * 64 * 64;
+  const pick = [1, 0, 0, 1, 1, 0, 1]; // 7 = 2·2 + 3 examples drawn from the fixture's two
+  const x = new Float32Array(pick.length * per);
+  pick.forEach((j, i) => x.set(toFloat32(input).subarray(j * per, (j + 1) * per), i * per));
+  const xPath = join(dir, 'x.npy');
+  writeFileSync(xPath, serializeNpy({ dtype: 'float32', shape: [7, 3, 64, 64], data: x }));
+  const base = ['predict', 'mobilenet_v2', '--weights', P('tv_v2_035.pth'), '--input', xPath, '--layout', 'nchw'];
+  const r = runCli([...base, '--batch', '2', '--output', join(dir, 'y2.npy')]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(runCli([...base, '--output', join(dir, 'y.npy')]).status, 0);
+  const y = npy(join(dir, 'y2.npy'));
+  assert.equal(y.length, 70);
+  pick.forEach((j, i) => assert.ok(maxAbsDiff(y.subarray(i * 10, (i + 1) * 10), logits.subarray(j * 10, (j + 1) * 10)).max <= 1e-4, `row ${i}`));
+  assert.deepEqual(readFileSync(join(dir, 'y2.npy')), readFileSync(join(dir, 'y.npy')));
 });

@@ -2,9 +2,11 @@
 import type { Command } from 'commander';
 import { basename, extname } from 'node:path';
 import { existsSync } from 'node:fs';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { MobileNetError, parseNpy, serializeNpy, permute, type MobileNet, type ModelOptions } from '../../index.js';
-import { classifyImages, embedImages, loadModel, readFileBytes, writeFileAtomic, type LoadModelOptions } from '../../node/index.js';
+import { MobileNetError, parseNpy, serializeNpy, type MobileNet, type ModelOptions } from '../../index.js';
+import { loadModel, readFileBytes, writeFileAtomic, type LoadModelOptions } from '../../node/index.js';
+import { IMAGE_CHUNK, classifyImageChunks, embedImageChunks, loadImageChunks, predictLogits, type ImageFailure } from '../../node/model.js';
 import { UsageError } from '../errors.js';
 import { modelOptionsFromFlags, parseChoice, parseInteger, type RawModelFlags } from '../options.js';
 
@@ -13,6 +15,7 @@ interface ModelFlags extends RawModelFlags {
   weights?: string;
   backend?: string;
   threads?: string;
+  batch: string;
 }
 
 function addModelFlags(command: Command, modelRequired: boolean): Command {
@@ -26,7 +29,8 @@ function addModelFlags(command: Command, modelRequired: boolean): Command {
     .option('--classes <N>', 'classifier outputs (taken from the weights when absent)')
     .option('--convention <name>', 'torchvision | keras | slim (default: the weights file\'s source)')
     .option('--backend <name>', 'wasm (WebAssembly SIMD) or ref (the reference kernels)', 'wasm')
-    .option('--threads <n>', 'wasm: threads (default: one per core)');
+    .option('--threads <n>', 'wasm: threads (default: one per core)')
+    .option('--batch <n>', 'how many images to process at a time: memory grows with this, not with the number of images', String(IMAGE_CHUNK));
 }
 
 /** The model trained by this project on Fashion-MNIST, shipped in the package (models/). */
@@ -49,6 +53,29 @@ function checkImages(images: string[]): void {
   if (images.length === 0) throw new UsageError('no images given');
 }
 
+/** Write, then wait while the pipe is full, so that results do not pile up in memory ahead of a slow reader. */
+async function emit(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  if (!stream.write(text)) await once(stream, 'drain');
+}
+
+/** A bad file's own line on stderr, as it is met: the message names the file and the reason. */
+function reportFailure(failure: ImageFailure, total: number): void {
+  // A single image's error is the command's one line (failedImages), not said twice.
+  if (total > 1) process.stderr.write(`mobilenet: ${failure.error.message}\n`);
+}
+
+/** The command's last word when some files were bad: exit 2 (the caller's input), after everything else. */
+function failedImages(failed: readonly ImageFailure[], total: number, rest: string): MobileNetError {
+  if (total === 1) return failed[0]!.error;
+  const what = failed.length === total ? `none of the ${total} images could be read or decoded` : `${failed.length} of ${total} images could not be read or decoded`;
+  return new MobileNetError(failed[0]!.error.code, `${what} (named above)${rest ? `; ${rest}` : ''}`);
+}
+
+const BAD_FILES_HELP = `
+A file that cannot be read or decoded does not stop the others: each bad file gets a line on
+stderr naming it and the reason, the other files' results are printed in input order, and the
+command then exits with code 2.`;
+
 export function registerInference(program: Command): void {
   addModelFlags(
     program
@@ -59,22 +86,33 @@ export function registerInference(program: Command): void {
   )
     .option('--top <k>', 'how many classes to print per image', '5')
     .option('--json', 'print a JSON array: [{ file, predictions: [{ label, index, score }] }]')
+    .addHelpText('after', BAD_FILES_HELP)
     .action(async (images: string[], flags: ModelFlags & { top: string; json?: boolean }) => {
       checkImages(images);
       const top = parseInteger('--top', flags.top, 1);
+      const chunkSize = parseInteger('--batch', flags.batch, 1);
       const model = await modelFromFlags(flags.model, flags);
-      const results = await classifyImages(model, images, top);
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify(images.map((file, i) => ({ file, predictions: results[i] })))}\n`);
-        return;
+      const failed: ImageFailure[] = [];
+      let printed = 0;
+      if (flags.json) await emit(process.stdout, '[');
+      for await (const outcomes of classifyImageChunks(model, images, { topK: top, chunkSize })) {
+        let text = '';
+        for (const o of outcomes) {
+          if (o.error) {
+            failed.push(o);
+            reportFailure(o, images.length);
+          } else if (flags.json) {
+            text += `${printed++ > 0 ? ',' : ''}${JSON.stringify({ file: o.file, predictions: o.result })}`;
+          } else {
+            const [best, ...rest] = o.result;
+            text += `${o.file}: ${best!.label} (${(best!.score * 100).toFixed(1)}%)\n`;
+            for (const r of rest) text += `    ${r.label} (${(r.score * 100).toFixed(1)}%)\n`;
+          }
+        }
+        await emit(process.stdout, text);
       }
-      const lines: string[] = [];
-      images.forEach((file, i) => {
-        const [best, ...rest] = results[i]!;
-        lines.push(`${file}: ${best!.label} (${(best!.score * 100).toFixed(1)}%)`);
-        for (const r of rest) lines.push(`    ${r.label} (${(r.score * 100).toFixed(1)}%)`);
-      });
-      process.stdout.write(`${lines.join('\n')}\n`);
+      if (flags.json) await emit(process.stdout, ']\n');
+      if (failed.length > 0) throw failedImages(failed, images.length, failed.length < images.length ? `the other ${images.length - failed.length} are classified above` : '');
     });
 
   addModelFlags(
@@ -85,18 +123,55 @@ export function registerInference(program: Command): void {
     true,
   )
     .option('--output <file.npy>', 'write an (N, C) float32 .npy file instead of printing JSON')
+    .addHelpText(
+      'after',
+      `
+Without --output, a file that cannot be read or decoded does not stop the others: each bad file
+gets a line on stderr naming it and the reason, the other files' rows are printed in input order
+(each names its file), and the command then exits with code 2.
+With --output, row i of the .npy is image i, so a bad file means nothing is written: every bad
+file is named on stderr (once one is found the rest are only decoded, not run) and the command
+exits with code 2.`,
+    )
     .action(async (images: string[], flags: ModelFlags & { output?: string }) => {
       checkImages(images);
+      const chunkSize = parseInteger('--batch', flags.batch, 1);
       const model = await modelFromFlags(flags.model, flags);
-      const embedding = await embedImages(model, images);
+      const failed: ImageFailure[] = [];
       if (flags.output) {
-        writeFileAtomic(flags.output, serializeNpy(embedding));
-        process.stderr.write(`wrote ${flags.output}: ${embedding.shape.join(' × ')} float32\n`);
+        let rows: Float32Array | undefined;
+        let c = 0;
+        for await (const chunk of loadImageChunks(model, images, { chunkSize })) {
+          for (const f of chunk.failed) reportFailure(f, images.length);
+          failed.push(...chunk.failed);
+          // Nothing will be written once a file is bad: the rest are only decoded, to name every bad file.
+          if (failed.length > 0) continue;
+          const embedding = model.embed(chunk.batch);
+          c = embedding.shape[1]!;
+          rows ??= new Float32Array(images.length * c);
+          rows.set(embedding.data, chunk.start * c);
+        }
+        if (failed.length > 0) throw failedImages(failed, images.length, `nothing written to ${flags.output}`);
+        writeFileAtomic(flags.output, serializeNpy({ dtype: 'float32', shape: [images.length, c], data: rows! }));
+        process.stderr.write(`wrote ${flags.output}: ${images.length} × ${c} float32\n`);
         return;
       }
-      const [n, c] = embedding.shape as [number, number];
-      const rows = Array.from({ length: n }, (_, i) => Array.from(embedding.data.subarray(i * c, (i + 1) * c)));
-      process.stdout.write(`${JSON.stringify(images.map((file, i) => ({ file, embedding: rows[i] })))}\n`);
+      let printed = 0;
+      await emit(process.stdout, '[');
+      for await (const outcomes of embedImageChunks(model, images, { chunkSize })) {
+        let text = '';
+        for (const o of outcomes) {
+          if (o.error) {
+            failed.push(o);
+            reportFailure(o, images.length);
+          } else {
+            text += `${printed++ > 0 ? ',' : ''}${JSON.stringify({ file: o.file, embedding: Array.from(o.result) })}`;
+          }
+        }
+        await emit(process.stdout, text);
+      }
+      await emit(process.stdout, ']\n');
+      if (failed.length > 0) throw failedImages(failed, images.length, failed.length < images.length ? `the rows of the other ${images.length - failed.length} are printed above` : '');
     });
 
   addModelFlags(
@@ -111,6 +186,7 @@ export function registerInference(program: Command): void {
     .option('--layout <layout>', 'nhwc | nchw', 'nhwc')
     .action(async (source: string, flags: ModelFlags & { input: string; output: string; layout: string }) => {
       const layout = parseChoice('--layout', flags.layout, ['nhwc', 'nchw'] as const);
+      const chunkSize = parseInteger('--batch', flags.batch, 1);
       const input = parseNpy(readFileBytes(flags.input));
       if (input.dtype !== 'float32') throw new MobileNetError('SHAPE_MISMATCH', `${flags.input}: expected float32, found ${input.dtype}`);
       const s = input.shape;
@@ -127,12 +203,9 @@ export function registerInference(program: Command): void {
       if (mh !== h || mw !== w) {
         throw new MobileNetError('SHAPE_MISMATCH', `${flags.input}: the model takes ${mh}×${mw} images, the input is ${h}×${w}`);
       }
-      const data = input.data as Float32Array;
-      const nhwc = layout === 'nhwc' ? data : permute(data, s, [0, 2, 3, 1]).data;
-      const result = model.run(nhwc);
-      if (!result.logits) throw new MobileNetError('INVALID_ARGUMENT', `${model.graph.name} has no classifier`);
-      writeFileAtomic(flags.output, serializeNpy(result.logits));
-      process.stderr.write(`wrote ${flags.output}: ${result.logits.shape.join(' × ')} float32 logits\n`);
+      const logits = predictLogits(model, input.data as Float32Array, { layout, chunkSize });
+      writeFileAtomic(flags.output, serializeNpy(logits));
+      process.stderr.write(`wrote ${flags.output}: ${logits.shape.join(' × ')} float32 logits\n`);
     });
 
   program
