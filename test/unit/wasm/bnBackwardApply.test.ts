@@ -1,6 +1,7 @@
 /**
- * The bnBackwardApply WebAssembly kernel (plain and relaxed SIMD): against the formula in float64 on
- * randomized pixel and channel counts, strides, pixel sub-ranges, each clamp, in place; and, after
+ * The bnBackwardApply WebAssembly kernel (plain and relaxed SIMD): against the formula in float64 and
+ * the reference batchNormBackward on randomized pixel and channel counts, strides, pixel sub-ranges,
+ * each clamp, in place over gradOutput, input or activation; and, after
  * bnBackwardReduce, the whole backward of training-mode batch norm + activation against the
  * reference activationBackward + batchNormBackward on MobileNet-sized batches.
  */
@@ -11,15 +12,17 @@ import { BN_BACKWARD_APPLY_DESC_BYTES, writeBnBackwardApplyDesc } from '../../..
 import { BN_BACKWARD_REDUCE_DESC_BYTES, writeBnBackwardReduceDesc } from '../../../src/kernels/wasm/bnBackwardReduce.js';
 import { trainingScratchFloats } from '../../../src/kernels/wasm/channelStats.js';
 import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
-import { batchNormData, CLAMPS, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, stridedData, VARIANTS, type Clamp } from './support.js';
+import {
+  assertClose, batchNormData, CLAMPS, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, stridedData, VARIANTS, type Clamp,
+} from './support.js';
 
 interface ApplyCase {
   readonly pixels: number;
   readonly channels: number;
   readonly stride: number;
   readonly clamp: Clamp;
-  /** gradInput is gradOutput's buffer. */
-  readonly inPlace: boolean;
+  /** gradInput is the buffer of gradOutput, input or activation (which the kernel reads before it writes), or its own. */
+  readonly inPlace: 'none' | 'gradOutput' | 'input' | 'activation';
   readonly pixelChunks: ReadonlyArray<readonly [number, number]>;
 }
 
@@ -28,7 +31,7 @@ function runCase(variant: KernelVariant, c: ApplyCase, seed: number): void {
   const k = kernels(variant);
   const arena = freshArena(k);
   const { pixels: P, channels: C } = c;
-  const label = `${variant} P=${P} C=${C} stride ${c.stride} ${c.clamp.name}${c.inPlace ? ' in place' : ''} pixels ${JSON.stringify(c.pixelChunks)}`;
+  const label = `${variant} P=${P} C=${C} stride ${c.stride} ${c.clamp.name}${c.inPlace === 'none' ? '' : ` in place over ${c.inPlace}`} pixels ${JSON.stringify(c.pixelChunks)}`;
   const data = batchNormData(rng, P, C, c.clamp);
   const sumDz = new Float64Array(C);
   const sumDzXhat = new Float64Array(C);
@@ -37,11 +40,15 @@ function runCase(variant: KernelVariant, c: ApplyCase, seed: number): void {
     sumDz[ch] += data.dz[i]!;
     sumDzXhat[ch] += data.dz[i]! * (data.x[i]! - data.mean[ch]!) * data.invStd[ch]!;
   }
+  // The reference: batchNormBackward of the masked gradient (the reference activationBackward's).
+  const reference = new Float32Array(P * C);
+  batchNormBackward(data.x, data.dz, reference, null, null, { gamma: data.gamma, beta: data.beta, epsilon: 1e-3 }, { mean: data.mean, invStd: data.invStd }, { count: P, channels: C });
   const linear = c.clamp.name === 'linear';
+  assert.ok(!(linear && c.inPlace === 'activation'), 'a linear activation has no activation buffer to write over');
   const xPtr = guarded(arena, P * c.stride, stridedData(data.x, P, C, c.stride));
   const yPtr = linear ? 0 : guarded(arena, P * c.stride, stridedData(data.y, P, C, c.stride));
   const gyPtr = guarded(arena, P * c.stride, stridedData(data.gradOutput, P, C, c.stride));
-  const gxPtr = c.inPlace ? gyPtr : guarded(arena, P * c.stride);
+  const gxPtr = c.inPlace === 'gradOutput' ? gyPtr : c.inPlace === 'input' ? xPtr : c.inPlace === 'activation' ? yPtr : guarded(arena, P * c.stride);
   const meanPtr = guarded(arena, C, data.mean);
   const invStdPtr = guarded(arena, C, data.invStd);
   const gammaPtr = guarded(arena, C, data.gamma);
@@ -72,16 +79,22 @@ function runCase(variant: KernelVariant, c: ApplyCase, seed: number): void {
     }
     if (p1 > p0) check.verify(`${label}, after pixels [${p0}, ${p1})`);
   }
+  const got = new Float32Array(P * C);
+  const all = arena.f32(gxPtr, P * c.stride);
+  for (let p = 0; p < P; p++) got.set(all.subarray(p * c.stride, p * c.stride + C), p * C);
+  assertClose(`${label}: against the reference batchNormBackward`, got, reference, 1e-4);
 }
 
 for (const variant of VARIANTS) {
-  test(`bnBackwardApply (${variant}) matches the formula on randomized shapes, sub-ranges, clamps, in place`, () => {
+  test(`bnBackwardApply (${variant}) matches the formula and the reference on randomized shapes, sub-ranges, clamps, in place over each input`, () => {
     const rng = new Random(variant === 'simd' ? 151 : 152);
     for (let trial = 0; trial < 150; trial++) {
       const pixels = rng.int(1, 8) === 1 ? rng.int(2, 4) : rng.int(2, 200);
       const channels = rng.int(1, 6) === 1 ? rng.int(38, 100) : rng.int(1, 37);
+      const clamp = rng.pick(CLAMPS);
+      const modes = clamp.name === 'linear' ? ['none', 'gradOutput', 'input'] as const : ['none', 'gradOutput', 'input', 'activation'] as const;
       runCase(variant, {
-        pixels, channels, stride: channels + (rng.int(0, 1) === 0 ? 0 : rng.int(1, 5)), clamp: rng.pick(CLAMPS), inPlace: rng.int(0, 1) === 0,
+        pixels, channels, stride: channels + (rng.int(0, 1) === 0 ? 0 : rng.int(1, 5)), clamp, inPlace: rng.pick(modes),
         pixelChunks: randomChunks(rng, pixels, 4),
       }, 15000 + trial);
     }

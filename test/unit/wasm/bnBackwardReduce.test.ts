@@ -2,8 +2,9 @@
  * The bnBackwardReduce WebAssembly kernel (plain and relaxed SIMD) against exact float64 sums of the
  * reference's masked gradient (activationBackward: 0 where y ≤ 0 for ReLU, where y ≤ 0 or y ≥ 6 for
  * ReLU6, none for linear; "y ≤ lo or y ≥ hi" for other bounds): randomized pixel and channel counts,
- * strides, pixel and channel sub-ranges, parts summed with `accumulate`; and dγ, dβ against the
- * reference batchNormBackward on MobileNet-sized batches.
+ * strides, pixel and channel sub-ranges, parts summed with `accumulate`, in each case also against the
+ * reference batchNormBackward's dγ, dβ of the same pixels; and dγ, dβ against the reference
+ * batchNormBackward on MobileNet-sized batches.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -83,6 +84,25 @@ function runCase(variant: KernelVariant, c: ReduceCase, seed: number): void {
       check.expectF64(dzXhatPtr + ch * 8, (oldDzXhat?.[ch] ?? 0) + sumDzXhat[ch]!, scale[ch]!);
     }
     check.verify(`${label}, after channels [${c0}, ${c1})`, 1e-6);
+  }
+
+  // The same sums as the reference batchNormBackward's dβ = Σ dz and dγ = Σ dz·x̂ over [pixelStart, pixelEnd)
+  // (float64 sums rounded to float32: within 1e-7 of them).
+  const n = c.pixelEnd - c.pixelStart;
+  if (n === 0) return;
+  const gradGamma = new Float32Array(C);
+  const gradBeta = new Float32Array(C);
+  batchNormBackward(data.x.subarray(c.pixelStart * C, c.pixelEnd * C), data.dz.subarray(c.pixelStart * C, c.pixelEnd * C), null, gradGamma, gradBeta,
+    { gamma: data.gamma, beta: data.beta, epsilon: 1e-3 }, { mean: data.mean, invStd: data.invStd }, { count: n, channels: C });
+  const gotDz = new Float64Array(k.memory.buffer, dzPtr, C);
+  const gotDzXhat = new Float64Array(k.memory.buffer, dzXhatPtr, C);
+  for (let ch = 0; ch < C; ch++) {
+    const tolerance = 2e-6 * Math.max(1, scale[ch]!);
+    const where = `${label}: channel ${ch} against the reference batchNormBackward`;
+    const dBeta = gotDz[ch]! - (oldDz?.[ch] ?? 0);
+    const dGamma = gotDzXhat[ch]! - (oldDzXhat?.[ch] ?? 0);
+    assert.ok(Math.abs(dBeta - gradBeta[ch]!) <= tolerance, `${where}: dβ ${dBeta} vs ${gradBeta[ch]}`);
+    assert.ok(Math.abs(dGamma - gradGamma[ch]!) <= tolerance, `${where}: dγ ${dGamma} vs ${gradGamma[ch]}`);
   }
 }
 

@@ -1,7 +1,9 @@
 /**
  * The channelStats WebAssembly kernel (plain and relaxed SIMD): its float64 sums against exact
  * float64 sums (randomized pixel and channel counts, strides, pixel and channel sub-ranges, parts
- * summed with `accumulate`, with and without a shift), and the batch statistics derived from them
+ * summed with `accumulate`, with and without a shift) and, in each case of two pixels or more without
+ * old sums, the batch statistics derived from them against the reference batchNormTraining's on the
+ * same pixels; and the batch statistics derived from them
  * (batchNormFromSums) against the reference batchNormTraining's float64 statistics on 50k–100k
  * pixels within 1e-5 relative, including data whose mean is 100× its spread (with the running mean
  * as the shift).
@@ -89,6 +91,34 @@ function runCase(variant: KernelVariant, c: StatsCase, seed: number): void {
       check.expectF64(squaresPtr + ch * 8, (oldSquares?.[ch] ?? 0) + squares[ch]!, scale[ch]!);
     }
     check.verify(`${label}, after channels [${c0}, ${c1})`, 1e-6);
+  }
+
+  // The statistics of the pixels [pixelStart, pixelEnd) against the reference batchNormTraining's.
+  const count = c.pixelEnd - c.pixelStart;
+  if (c.accumulate || count < 2) return;
+  const gamma = rng.array(C, 0.5).map((v) => v + 1);
+  const beta = rng.array(C);
+  const refMean = new Float32Array(C);
+  const refInvStd = new Float32Array(C);
+  const refUnbiased = new Float32Array(C);
+  batchNormTraining(input.subarray(c.pixelStart * C, c.pixelEnd * C), new Float32Array(count * C), { gamma, beta, epsilon: 1e-5 },
+    { mean: refMean, invStd: refInvStd, unbiasedVariance: refUnbiased }, { count, channels: C });
+  const out = { mean: new Float32Array(C), invStd: new Float32Array(C), scale: new Float32Array(C), shift: new Float32Array(C), unbiasedVariance: new Float32Array(C) };
+  batchNormFromSums(new Float64Array(k.memory.buffer, sumPtr, C).slice(), new Float64Array(k.memory.buffer, squaresPtr, C).slice(), shift, count, gamma, beta, 1e-5, out);
+  for (let ch = 0; ch < C; ch++) {
+    // Tolerances from the sums' (checked above: within 1e-6 of max(1, Σ(|v| + v²)), v = x − shift): with
+    // M that bound / count and m = E[v], the variance E[v²] − m² is within 1e-6·M·(1 + 2|m|), relative to
+    // the variance + ε (the reference's 1/invStd²) at least 2e-5; the mean within 1e-6·M plus float32 rounding.
+    const moment = Math.max(1, scale[ch]!) / count;
+    const variance = 1 / (refInvStd[ch]! * refInvStd[ch]!);
+    const relVar = Math.max(2e-5, (1e-6 * moment * (1 + 2 * Math.abs(sum[ch]! / count))) / variance);
+    const where = `${label}: channel ${ch} against the reference batchNormTraining`;
+    assert.ok(Math.abs(out.mean[ch]! - refMean[ch]!) <= 2e-6 * moment + 1e-6 * Math.abs(refMean[ch]!), `${where}: mean ${out.mean[ch]} vs ${refMean[ch]}`);
+    assert.ok(Math.abs(out.invStd[ch]! / refInvStd[ch]! - 1) <= relVar / 2, `${where}: invStd ${out.invStd[ch]} vs ${refInvStd[ch]} (tolerance ${relVar / 2})`);
+    assert.ok(
+      Math.abs(out.unbiasedVariance[ch]! - refUnbiased[ch]!) <= relVar * variance * (count / (count - 1)),
+      `${where}: unbiased variance ${out.unbiasedVariance[ch]} vs ${refUnbiased[ch]}`,
+    );
   }
 }
 

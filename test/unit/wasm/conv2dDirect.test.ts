@@ -1,7 +1,10 @@
 /**
  * The conv2dDirect WebAssembly kernel (plain and relaxed SIMD) against the reference conv2d (+ the
- * reference activation): randomized kernels 1…5, strides, dilations and paddings, few input channels,
- * output channel counts 1…37, row sub-ranges covering the output, each clamp, and MobileNet's stem.
+ * reference activation): randomized kernels 1…5, strides, dilations and paddings, few input channels
+ * (1…5) and, in a third of the trials, many (6…64: the engine runs every groups = 1 convolution here,
+ * MobileNetV1's full 3×3 layers included), output channel counts 1…37, row sub-ranges covering the
+ * output, band outputs (output = band − r0·rowBytes, wrapping below 0), each clamp, NaN and ±Infinity
+ * in the input, MobileNet's stem and wide full convolutions.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,21 +14,37 @@ import {
 } from '../../../src/kernels/wasm/conv2dDirect.js';
 import type { DirectConvGeometry } from '../../../src/kernels/wasm/descriptor.js';
 import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
-import { applyClamp, CLAMPS, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, VARIANTS, type Clamp } from './support.js';
+import {
+  applyClamp, CLAMPS, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, sprinkleNonFinite, VARIANTS, type Clamp,
+} from './support.js';
 
 /** A DirectConvGeometry without the row range (each case runs its own row chunks). */
 interface ConvCase extends Omit<DirectConvGeometry, 'rowStart' | 'rowEnd'> {
   readonly clamp: Clamp;
   readonly bias: boolean;
   readonly rowChunks: ReadonlyArray<readonly [number, number]>;
+  /** Each row chunk writes its own band buffer, passed as output = band − r0·outWidth·Cout·4 (>>> 0), as the engine does. */
+  readonly bandOutput?: boolean;
+  /** About 1% of the input is NaN, +Infinity or −Infinity. */
+  readonly nonFinite?: boolean;
+}
+
+/** What a case exercised: calls whose output base wrapped below 0, written outputs that are NaN. */
+interface CaseStats {
+  readonly wrapped: number;
+  readonly nanOutputs: number;
 }
 
 function describe(c: ConvCase): string {
   return `in ${c.inHeight}×${c.inWidth}×${c.inChannels} → ${c.outHeight}×${c.outWidth}×${c.outChannels} k${c.kernelH}×${c.kernelW} ` +
-    `s${c.strideH}×${c.strideW} d${c.dilationH}×${c.dilationW} pad ${c.padTop}/${c.padLeft} ${c.clamp.name}${c.bias ? '' : ' no-bias'} rows ${JSON.stringify(c.rowChunks)}`;
+    `s${c.strideH}×${c.strideW} d${c.dilationH}×${c.dilationW} pad ${c.padTop}/${c.padLeft} ${c.clamp.name}${c.bias ? '' : ' no-bias'} rows ${JSON.stringify(c.rowChunks)}` +
+    `${c.bandOutput === true ? ' band-output' : ''}${c.nonFinite === true ? ' NaN/Inf' : ''}`;
 }
 
-function runCase(variant: KernelVariant, c: ConvCase, seed: number): void {
+/** The reference output by seed and case (the data is a function of both). */
+const referenceCache = new Map<string, Float32Array>();
+
+function runCase(variant: KernelVariant, c: ConvCase, seed: number): CaseStats {
   const rng = new Random(seed);
   const k = kernels(variant);
   const arena = freshArena(k);
@@ -35,35 +54,57 @@ function runCase(variant: KernelVariant, c: ConvCase, seed: number): void {
   const input = rng.array(H * W * CI); // (1, H, W, Cin)
   const weight = rng.array(KH * KW * CI * CO, 1 / Math.sqrt(KH * KW * CI)); // (kh, kw, Cin, Cout)
   const bias = c.bias ? rng.array(CO) : null;
-  const conv = new Float32Array(OH * OW * CO);
-  conv2d(input, weight, bias, conv, {
-    batch: 1, inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW, outChannels: CO, groups: 1,
-    kernelHeight: KH, kernelWidth: KW, strideHeight: c.strideH, strideWidth: c.strideW, dilationHeight: c.dilationH, dilationWidth: c.dilationW,
-    padTop: c.padTop, padLeft: c.padLeft,
-  });
-  const expected = applyClamp(conv, c.clamp);
+  if (c.nonFinite === true) sprinkleNonFinite(rng, input);
+  // The fixed cases run on both binaries with the same seed and data: their reference is computed once.
+  const key = `${seed} ${describe(c)}`;
+  let expected = referenceCache.get(key);
+  if (expected === undefined) {
+    const conv = new Float32Array(OH * OW * CO);
+    conv2d(input, weight, bias, conv, {
+      batch: 1, inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW, outChannels: CO, groups: 1,
+      kernelHeight: KH, kernelWidth: KW, strideHeight: c.strideH, strideWidth: c.strideW, dilationHeight: c.dilationH, dilationWidth: c.dilationW,
+      padTop: c.padTop, padLeft: c.padLeft,
+    });
+    expected = applyClamp(conv, c.clamp);
+    referenceCache.set(key, expected);
+  }
 
+  const rowFloats = OW * CO;
+  // Band outputs come first, the last chunk's lowest, so that their addresses are small and
+  // band − r0·rowBytes wraps around below 0 (as in the engine's fused blocks).
+  const bands = c.bandOutput === true
+    ? [...c.rowChunks].reverse().map(([r0, r1]) => guarded(arena, (r1 - r0) * rowFloats)).reverse()
+    : null;
   const packed = packConv2dDirect(weight, bias, KH, KW, CI, CO);
   const wPtr = guarded(arena, packed.length, packed);
   const inPtr = guarded(arena, input.length, input);
-  const outPtr = guarded(arena, OH * OW * CO);
-  const calls = c.rowChunks.map(([r0, r1]) => {
+  const outPtr = bands === null ? guarded(arena, OH * OW * CO) : 0;
+  let wrapped = 0;
+  const calls = c.rowChunks.map(([r0, r1], i) => {
+    // Output i (of the whole tensor) lives at base + 4i: the tensor, or the chunk's band.
+    const base = bands === null ? outPtr : bands[i]! - r0 * rowFloats * 4;
+    if (base < 0) wrapped++;
     const at = arena.allocBytes(CONV2D_DIRECT_DESC_BYTES);
     writeConv2dDirectDesc(arena.view(), at, {
-      input: inPtr, weights: wPtr, bias: wPtr + conv2dDirectBiasOffset(KH, KW, CI, CO) * 4, output: outPtr,
+      input: inPtr, weights: wPtr, bias: wPtr + conv2dDirectBiasOffset(KH, KW, CI, CO) * 4, output: base >>> 0,
       inHeight: H, inWidth: W, inChannels: CI, outChannels: CO, kernelH: KH, kernelW: KW, strideH: c.strideH, strideW: c.strideW,
       dilationH: c.dilationH, dilationW: c.dilationW, padTop: c.padTop, padLeft: c.padLeft, outHeight: OH, outWidth: OW,
       rowStart: r0, rowEnd: r1, clampMin: c.clamp.min, clampMax: c.clamp.max,
     });
-    return { at, r0, r1 };
+    return { at, r0, r1, base };
   });
   arena.alloc(16);
   const check = new MemoryCheck(arena);
+  let nanOutputs = 0;
   for (const call of calls) {
     k.exports.conv2dDirect(call.at);
-    for (let i = call.r0 * OW * CO; i < call.r1 * OW * CO; i++) check.expect(outPtr + i * 4, expected[i]!);
+    for (let i = call.r0 * rowFloats; i < call.r1 * rowFloats; i++) {
+      check.expect(call.base + i * 4, expected[i]!);
+      if (Number.isNaN(expected[i]!)) nanOutputs++;
+    }
     check.verify(`${label}, after rows [${call.r0}, ${call.r1})`);
   }
+  return { wrapped, nanOutputs };
 }
 
 function randomAxis(rng: Random, size: number, kernel: number, stride: number, dilation: number): { pad: number; out: number } | null {
@@ -92,9 +133,9 @@ function randomCase(rng: Random): ConvCase {
     const w = randomAxis(rng, inWidth, kernelW, strideW, dilationW);
     if (h === null || w === null) continue;
     return {
-      inHeight, inWidth, inChannels: rng.int(1, 5), outChannels: rng.int(1, 37), kernelH, kernelW, strideH, strideW, dilationH, dilationW,
-      padTop: h.pad, padLeft: w.pad, outHeight: h.out, outWidth: w.out, clamp: rng.pick(CLAMPS), bias: rng.int(1, 5) !== 1,
-      rowChunks: randomChunks(rng, h.out, 4),
+      inHeight, inWidth, inChannels: rng.int(1, 3) === 1 ? rng.int(6, 64) : rng.int(1, 5), outChannels: rng.int(1, 37), kernelH, kernelW,
+      strideH, strideW, dilationH, dilationW, padTop: h.pad, padLeft: w.pad, outHeight: h.out, outWidth: w.out, clamp: rng.pick(CLAMPS),
+      bias: rng.int(1, 5) !== 1, rowChunks: randomChunks(rng, h.out, 4), bandOutput: rng.int(1, 4) === 1,
     };
   }
 }
@@ -102,7 +143,43 @@ function randomCase(rng: Random): ConvCase {
 for (const variant of VARIANTS) {
   test(`conv2dDirect (${variant}) matches the reference on randomized geometries and row ranges`, () => {
     const rng = new Random(variant === 'simd' ? 31 : 32);
-    for (let trial = 0; trial < 120; trial++) runCase(variant, randomCase(rng), 6000 + trial);
+    let wrapped = 0;
+    for (let trial = 0; trial < 120; trial++) wrapped += runCase(variant, randomCase(rng), 6000 + trial).wrapped;
+    assert.ok(wrapped > 0, 'no band output base wrapped around');
+  });
+
+  test(`conv2dDirect (${variant}) passes NaN and ±Infinity in the input through like the reference (ReLU6 and other clamps)`, () => {
+    // NaN passes the clamp (f32x4.pmin/pmax are comparisons, false for NaN, in both binaries: neither
+    // uses relaxed min/max), ±Infinity clamps to the bounds.
+    const rng = new Random(variant === 'simd' ? 33 : 34);
+    let nanOutputs = 0;
+    for (let trial = 0; trial < 24; trial++) {
+      const base = randomCase(rng);
+      const c = { ...base, inChannels: rng.int(1, 8), clamp: trial % 3 === 2 ? base.clamp : CLAMPS[2]!, nonFinite: true };
+      nanOutputs += runCase(variant, c, 6500 + trial).nanOutputs;
+    }
+    assert.ok(nanOutputs > 0, 'no output was NaN');
+  });
+
+  test(`conv2dDirect (${variant}) with many input channels (MobileNetV1's full 3×3 convolutions)`, () => {
+    const relu6 = CLAMPS[2]!;
+    const h = samePadding(9, 3, 2, 1);
+    const w = samePadding(11, 3, 2, 1);
+    const same14 = samePadding(14, 3, 1, 1);
+    const cases: ConvCase[] = [
+      // odd sizes, SAME stride 2 (pad 1/1 on 9 and 11), Cout 45 = 2 panels of 16 + 13
+      { inHeight: 9, inWidth: 11, inChannels: 37, outChannels: 45, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, dilationH: 1, dilationW: 1,
+        padTop: h.before, padLeft: w.before, outHeight: h.out, outWidth: w.out, clamp: relu6, bias: true, rowChunks: [[0, 2], [2, h.out]] },
+      // dilation 2, explicit padding 2 top / 1 bottom, 1 left / 2 right, band outputs
+      { inHeight: 7, inWidth: 7, inChannels: 64, outChannels: 19, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, dilationH: 2, dilationW: 2,
+        padTop: 2, padLeft: 1, outHeight: convOutputSize(7, 3, 1, 2, 2, 1), outWidth: convOutputSize(7, 3, 1, 2, 1, 2), clamp: CLAMPS[3]!, bias: true,
+        rowChunks: [[0, 1], [1, 4], [4, 6]], bandOutput: true },
+      // a 14×14×256 → 256 layer, as two threads' row chunks
+      { inHeight: 14, inWidth: 14, inChannels: 256, outChannels: 256, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1,
+        padTop: same14.before, padLeft: same14.before, outHeight: same14.out, outWidth: same14.out, clamp: relu6, bias: true, rowChunks: [[0, 7], [7, 14]] },
+    ];
+    assert.equal(cases[1]!.outHeight, 6);
+    cases.forEach((c, i) => runCase(variant, c, 8200 + i));
   });
 
   test(`conv2dDirect (${variant}) on MobileNet stems`, () => {

@@ -1,8 +1,10 @@
 /**
  * The depthwise3x3 WebAssembly kernel (plain and relaxed SIMD) against the reference depthwiseConv2d
- * (+ the reference activation): randomized geometries (odd sizes, stride 1 and 2, dilation 1, 2 and 4,
- * SAME asymmetric, symmetric and explicit padding), channel counts 1…37, strided pixels, row
- * sub-ranges covering the output, band inputs (inputRowBase), each clamp, and MobileNetV2's layers.
+ * (+ the reference activation): randomized geometries (odd sizes, strides 1 to 4, dilation 1, 2 and 4,
+ * SAME asymmetric, symmetric and explicit padding up to 2·dilation before), channel counts 1…37,
+ * strided pixels, row sub-ranges covering the output, band inputs (inputRowBase), band outputs
+ * (output = band − r0·rowBytes, wrapping below 0), each clamp, NaN and ±Infinity in the input,
+ * interior rows that no kernel row reaches, and MobileNetV2's layers.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +12,9 @@ import { convOutputSize, depthwiseConv2d, samePadding } from '../../../src/kerne
 import { DEPTHWISE3X3_DESC_BYTES, depthwise3x3PackedLength, packDepthwise3x3, writeDepthwise3x3Desc } from '../../../src/kernels/wasm/depthwise3x3.js';
 import type { DepthwiseGeometry } from '../../../src/kernels/wasm/descriptor.js';
 import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
-import { applyClamp, CLAMPS, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, stridedData, VARIANTS, type Clamp } from './support.js';
+import {
+  applyClamp, CLAMPS, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, sprinkleNonFinite, stridedData, VARIANTS, type Clamp,
+} from './support.js';
 
 /** A DepthwiseGeometry without the row range (each case runs its own row chunks). */
 interface DepthwiseCase extends Omit<DepthwiseGeometry, 'rowStart' | 'rowEnd'> {
@@ -20,15 +24,25 @@ interface DepthwiseCase extends Omit<DepthwiseGeometry, 'rowStart' | 'rowEnd'> {
   readonly rowChunks: ReadonlyArray<readonly [number, number]>;
   /** Give each call only the band of input rows it needs (inputRowBase = the band's first row). */
   readonly band: boolean;
+  /** Each row chunk writes its own band buffer, passed as output = band − r0·outWidth·outStride·4 (>>> 0), as the engine does. */
+  readonly bandOutput?: boolean;
+  /** About 1% of the input is NaN, +Infinity or −Infinity. */
+  readonly nonFinite?: boolean;
+}
+
+/** What a case exercised: calls whose output base wrapped below 0, written outputs that are NaN. */
+interface CaseStats {
+  readonly wrapped: number;
+  readonly nanOutputs: number;
 }
 
 function describe(c: DepthwiseCase): string {
   return `in ${c.inHeight}×${c.inWidth}×${c.channels} (stride ${c.inStride}) → ${c.outHeight}×${c.outWidth} (stride ${c.outStride}) ` +
     `s${c.strideH}×${c.strideW} d${c.dilationH}×${c.dilationW} pad ${c.padTop}/${c.padLeft} ${c.clamp.name}${c.bias ? '' : ' no-bias'}` +
-    ` rows ${JSON.stringify(c.rowChunks)}${c.band ? ' band' : ''}`;
+    ` rows ${JSON.stringify(c.rowChunks)}${c.band ? ' band' : ''}${c.bandOutput === true ? ' band-output' : ''}${c.nonFinite === true ? ' NaN/Inf' : ''}`;
 }
 
-function runCase(variant: KernelVariant, c: DepthwiseCase, seed: number): void {
+function runCase(variant: KernelVariant, c: DepthwiseCase, seed: number): CaseStats {
   const rng = new Random(seed);
   const k = kernels(variant);
   const arena = freshArena(k);
@@ -38,6 +52,7 @@ function runCase(variant: KernelVariant, c: DepthwiseCase, seed: number): void {
   const input = rng.array(H * W * C); // (1, H, W, C)
   const weight = rng.array(9 * C); // (3, 3, C, 1)
   const bias = c.bias ? rng.array(C) : null;
+  if (c.nonFinite === true) sprinkleNonFinite(rng, input);
   const conv = new Float32Array(OH * OW * C);
   depthwiseConv2d(input, weight, bias, conv, {
     batch: 1, inHeight: H, inWidth: W, channels: C, multiplier: 1, outHeight: OH, outWidth: OW, kernelHeight: 3, kernelWidth: 3,
@@ -45,13 +60,23 @@ function runCase(variant: KernelVariant, c: DepthwiseCase, seed: number): void {
   });
   const expected = applyClamp(conv, c.clamp);
 
+  const outRowFloats = OW * c.outStride;
+  // Band outputs come first, the last chunk's lowest, so that their addresses are small and
+  // band − r0·rowBytes wraps around below 0 (as in the engine's fused blocks).
+  const bands = c.bandOutput === true
+    ? [...c.rowChunks].reverse().map(([r0, r1]) => guarded(arena, (r1 - r0) * outRowFloats)).reverse()
+    : null;
   const packed = packDepthwise3x3(weight, bias, C);
   const wPtr = guarded(arena, packed.length, packed);
   const whole = stridedData(input, H * W, C, c.inStride);
   const wholePtr = c.band ? 0 : guarded(arena, whole.length, whole);
-  const outPtr = guarded(arena, OH * OW * c.outStride);
+  const outPtr = bands === null ? guarded(arena, OH * OW * c.outStride) : 0;
+  let wrapped = 0;
 
-  const calls = c.rowChunks.map(([r0, r1]) => {
+  const calls = c.rowChunks.map(([r0, r1], i) => {
+    // Output row oy (of the whole tensor) lives at base + oy·rowBytes: the tensor, or the chunk's band.
+    const base = bands === null ? outPtr : bands[i]! - r0 * outRowFloats * 4;
+    if (base < 0) wrapped++;
     let inputPtr = wholePtr;
     let inputRowBase = 0;
     if (c.band) {
@@ -68,23 +93,29 @@ function runCase(variant: KernelVariant, c: DepthwiseCase, seed: number): void {
     }
     const at = arena.allocBytes(DEPTHWISE3X3_DESC_BYTES);
     writeDepthwise3x3Desc(arena.view(), at, {
-      input: inputPtr, weights: wPtr, output: outPtr, inHeight: H, inWidth: W, channels: C, inStride: c.inStride, outStride: c.outStride,
+      input: inputPtr, weights: wPtr, output: base >>> 0, inHeight: H, inWidth: W, channels: C, inStride: c.inStride, outStride: c.outStride,
       strideH: c.strideH, strideW: c.strideW, dilationH: c.dilationH, dilationW: c.dilationW, padTop: c.padTop, padLeft: c.padLeft,
       outHeight: OH, outWidth: OW, rowStart: r0, rowEnd: r1, inputRowBase, clampMin: c.clamp.min, clampMax: c.clamp.max,
     });
-    return { at, r0, r1 };
+    return { at, r0, r1, base };
   });
   arena.alloc(16);
   const check = new MemoryCheck(arena);
+  let nanOutputs = 0;
   for (const call of calls) {
     k.exports.depthwise3x3(call.at);
     for (let oy = call.r0; oy < call.r1; oy++) {
       for (let ox = 0; ox < OW; ox++) {
-        for (let ch = 0; ch < C; ch++) check.expect(outPtr + ((oy * OW + ox) * c.outStride + ch) * 4, expected[(oy * OW + ox) * C + ch]!);
+        for (let ch = 0; ch < C; ch++) {
+          const e = expected[(oy * OW + ox) * C + ch]!;
+          check.expect(call.base + ((oy * OW + ox) * c.outStride + ch) * 4, e);
+          if (Number.isNaN(e)) nanOutputs++;
+        }
       }
     }
     check.verify(`${label}, after rows [${call.r0}, ${call.r1})`);
   }
+  return { wrapped, nanOutputs };
 }
 
 interface AxisGeometry {
@@ -92,7 +123,7 @@ interface AxisGeometry {
   readonly out: number;
 }
 
-/** One spatial axis: SAME (asymmetric when odd), symmetric (pad = dilation), or explicit random padding. */
+/** One spatial axis: SAME (asymmetric when odd), symmetric (pad = dilation), or explicit random padding (0…2·dilation on each side). */
 function randomAxis(rng: Random, size: number, stride: number, dilation: number): AxisGeometry | null {
   const extent = 2 * dilation + 1;
   switch (rng.int(0, 2)) {
@@ -103,7 +134,7 @@ function randomAxis(rng: Random, size: number, stride: number, dilation: number)
     case 1:
       return { pad: dilation, out: convOutputSize(size, 3, stride, dilation, dilation, dilation) };
     default: {
-      const before = rng.int(0, 1);
+      const before = rng.int(0, extent - 1);
       const after = rng.int(0, extent - 1);
       if (size + before + after < extent) return null;
       return { pad: before, out: convOutputSize(size, 3, stride, dilation, before, after) };
@@ -115,8 +146,8 @@ function randomCase(rng: Random): DepthwiseCase {
   for (;;) {
     const inHeight = rng.int(1, 13);
     const inWidth = rng.int(1, 13);
-    const strideH = rng.int(1, 2);
-    const strideW = rng.int(1, 2);
+    const strideH = rng.pick([1, 1, 2, 2, 3, 4]);
+    const strideW = rng.pick([1, 1, 2, 2, 3, 4]);
     const dilationH = rng.pick([1, 1, 2, 4]);
     const dilationW = rng.pick([1, 1, 2, 4]);
     const h = randomAxis(rng, inHeight, strideH, dilationH);
@@ -129,6 +160,7 @@ function randomCase(rng: Random): DepthwiseCase {
       outStride: channels + (rng.int(0, 1) === 0 ? 0 : rng.int(1, 5)),
       strideH, strideW, dilationH, dilationW, padTop: h.pad, padLeft: w.pad, outHeight: h.out, outWidth: w.out,
       clamp: rng.pick(CLAMPS), bias: rng.int(1, 5) !== 1, rowChunks: randomChunks(rng, h.out, 4), band: rng.int(0, 1) === 1,
+      bandOutput: rng.int(1, 4) === 1,
     };
   }
 }
@@ -136,7 +168,51 @@ function randomCase(rng: Random): DepthwiseCase {
 for (const variant of VARIANTS) {
   test(`depthwise3x3 (${variant}) matches the reference on randomized geometries and row ranges`, () => {
     const rng = new Random(variant === 'simd' ? 11 : 22);
-    for (let trial = 0; trial < 150; trial++) runCase(variant, randomCase(rng), 2000 + trial);
+    let wrapped = 0;
+    for (let trial = 0; trial < 150; trial++) wrapped += runCase(variant, randomCase(rng), 2000 + trial).wrapped;
+    assert.ok(wrapped > 0, 'no band output base wrapped around');
+  });
+
+  test(`depthwise3x3 (${variant}) passes NaN and ±Infinity in the input through like the reference (ReLU6 and other clamps)`, () => {
+    // NaN passes the clamp (f32x4.pmin/pmax are comparisons, false for NaN, in both binaries: neither
+    // uses relaxed min/max), ±Infinity clamps to the bounds.
+    const rng = new Random(variant === 'simd' ? 14 : 24);
+    let nanOutputs = 0;
+    for (let trial = 0; trial < 30; trial++) {
+      const base = randomCase(rng);
+      nanOutputs += runCase(variant, { ...base, clamp: trial % 3 === 2 ? base.clamp : CLAMPS[2]!, nonFinite: true }, 2700 + trial).nanOutputs;
+    }
+    assert.ok(nanOutputs > 0, 'no output was NaN');
+  });
+
+  test(`depthwise3x3 (${variant}) with strides 3 and 4, and interior rows that no kernel row reaches`, () => {
+    const clamp = CLAMPS[3]!; // [-0.25, 0.5]
+    const same = (size: number, stride: number, dilation: number) => samePadding(size, 3, stride, dilation);
+    const cases: DepthwiseCase[] = [];
+    // 13×11×7, stride 3 (SAME: pad 1 top, 0 left): the interior's generic loop (no shared columns), a full group and 3 tail lanes
+    const h3 = same(13, 3, 1);
+    const w3 = same(11, 3, 1);
+    cases.push({
+      inHeight: 13, inWidth: 11, channels: 7, inStride: 7, outStride: 9, strideH: 3, strideW: 3, dilationH: 1, dilationW: 1,
+      padTop: h3.before, padLeft: w3.before, outHeight: h3.out, outWidth: w3.out, clamp, bias: true, rowChunks: [[0, 2], [2, h3.out]], band: false,
+    });
+    // 17×17×6, stride 4, dilation 2 (SAME: pad 2): stride = 2·dilation, the interior's shared-column loop
+    const s4 = same(17, 4, 2);
+    cases.push({
+      inHeight: 17, inWidth: 17, channels: 6, inStride: 6, outStride: 6, strideH: 4, strideW: 4, dilationH: 2, dilationW: 2,
+      padTop: s4.before, padLeft: s4.before, outHeight: s4.out, outWidth: s4.out, clamp: CLAMPS[2]!, bias: true, rowChunks: [[0, 1], [1, s4.out]], band: true,
+    });
+    // 3×24, dilation 4 along the height, pad 1 top / 6 bottom: output row 0's taps are rows −1, 3 and 7, all
+    // outside the input, while its columns are interior; row 1 sees input row 0 only.
+    for (const channels of [4, 9]) {
+      cases.push({
+        inHeight: 3, inWidth: 24, channels, inStride: channels, outStride: channels, strideH: 1, strideW: 1, dilationH: 4, dilationW: 1,
+        padTop: 1, padLeft: 1, outHeight: convOutputSize(3, 3, 1, 4, 1, 6), outWidth: 24, clamp, bias: true, rowChunks: [[0, 2]], band: false,
+      });
+      cases.push({ ...cases[cases.length - 1]!, rowChunks: [[0, 1], [1, 2]], band: true, bandOutput: true });
+    }
+    assert.equal(cases[2]!.outHeight, 2);
+    cases.forEach((c, i) => runCase(variant, c, 3500 + i));
   });
 
   test(`depthwise3x3 (${variant}) on wide rows (several interior column tiles, odd pixel counts)`, () => {

@@ -1,7 +1,8 @@
 /**
  * The depthwise3x3BackwardInput WebAssembly kernel (plain and relaxed SIMD) against the reference
  * depthwiseConv2dBackward (gradInput): randomized geometries (odd sizes, stride 1, 2 and 3, dilation
- * 1, 2 and 4, SAME asymmetric, symmetric and explicit padding), channel counts 1…37, strided pixels,
+ * 1, 2 and 4, SAME asymmetric, symmetric and explicit padding, in a quarter of the trials up to
+ * 3·dilation: at stride 1, padding beyond 2·dilation takes the gather path), channel counts 1…37, strided pixels,
  * input-row sub-ranges covering the input, wide rows (several column tiles), windows reaching past
  * every side, and MobileNetV2's layers (stride 1 runs on the forward kernel's code with the rotated
  * taps; the other strides on the phase gather). Every call must write exactly its input rows.
@@ -69,16 +70,25 @@ function runCase(variant: KernelVariant, c: BackwardInputCase, seed: number): vo
   }
 }
 
+/** Explicit padding of 0…3·dilation on each side (beyond the 2·dilation of the forward-correlation path at stride 1). */
+function widePadAxis(rng: Random, size: number, stride: number, dilation: number): { pad: number; out: number } | null {
+  const before = rng.int(0, 3 * dilation);
+  const after = rng.int(0, 3 * dilation);
+  if (size + before + after < 2 * dilation + 1) return null;
+  return { pad: before, out: convOutputSize(size, 3, stride, dilation, before, after) };
+}
+
 function randomCase(rng: Random, maxSize = 13): BackwardInputCase {
   for (;;) {
+    const widePad = rng.int(1, 4) === 1; // mostly at stride 1, where it changes the path
     const inHeight = rng.int(1, maxSize);
     const inWidth = rng.int(1, maxSize);
-    const strideH = rng.pick([1, 1, 2, 2, 3]);
-    const strideW = rng.pick([1, 1, 2, 2, 3]);
+    const strideH = rng.pick(widePad ? [1, 1, 1, 2, 3] : [1, 1, 2, 2, 3]);
+    const strideW = rng.pick(widePad ? [1, 1, 1, 2, 3] : [1, 1, 2, 2, 3]);
     const dilationH = rng.pick([1, 1, 2, 4]);
     const dilationW = rng.pick([1, 1, 2, 4]);
-    const h = randomWindowAxis(rng, inHeight, 3, strideH, dilationH);
-    const w = randomWindowAxis(rng, inWidth, 3, strideW, dilationW);
+    const h = widePad ? widePadAxis(rng, inHeight, strideH, dilationH) : randomWindowAxis(rng, inHeight, 3, strideH, dilationH);
+    const w = widePad ? widePadAxis(rng, inWidth, strideW, dilationW) : randomWindowAxis(rng, inWidth, 3, strideW, dilationW);
     if (h === null || w === null) continue;
     const channels = rng.int(1, 37);
     return {
@@ -127,6 +137,19 @@ for (const variant of VARIANTS) {
         }
       }
     }
+  });
+
+  test(`depthwise3x3BackwardInput (${variant}) at stride 1 with padding beyond 2·dilation (the gather path)`, () => {
+    // 6×7×5, pad 3 top / 1 bottom, 4 left / 0 right: dY is 8×9, its first row and first two columns see only padding.
+    runCase(variant, {
+      inHeight: 6, inWidth: 7, channels: 5, inStride: 5, outStride: 7, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1,
+      padTop: 3, padLeft: 4, outHeight: convOutputSize(6, 3, 1, 1, 3, 1), outWidth: convOutputSize(7, 3, 1, 1, 4, 0), rowChunks: [[0, 2], [2, 6]],
+    }, 9700);
+    // Dilation 2, pad 5 on top only (the left within 2·dilation): still the gather path.
+    runCase(variant, {
+      inHeight: 9, inWidth: 10, channels: 8, inStride: 8, outStride: 8, strideH: 1, strideW: 1, dilationH: 2, dilationW: 2,
+      padTop: 5, padLeft: 2, outHeight: convOutputSize(9, 3, 1, 2, 5, 2), outWidth: convOutputSize(10, 3, 1, 2, 2, 2), rowChunks: [[0, 9]],
+    }, 9701);
   });
 
   test(`depthwise3x3BackwardInput (${variant}) on MobileNetV2 layers, split into row ranges`, () => {

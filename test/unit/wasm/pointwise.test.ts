@@ -2,7 +2,8 @@
  * The pointwise WebAssembly kernel (plain and relaxed SIMD) against the reference pointwiseConv2d
  * (+ the reference activation and add for the epilogue): randomized shapes with channel counts that
  * are not multiples of 4, 8 or 16, strided rows, pixel and channel sub-ranges that together cover
- * the output, accumulate mode, residuals, each clamp, and realistic MobileNet shapes.
+ * the output, accumulate mode, residuals, each clamp, NaN and ±Infinity in the input and residual, and
+ * realistic MobileNet shapes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,7 @@ import {
   writePointwiseDesc,
 } from '../../../src/kernels/wasm/pointwise.js';
 import {
-  addResidual, applyClamp, CLAMPS, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, stridedData, VARIANTS,
+  addResidual, applyClamp, CLAMPS, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, sprinkleNonFinite, stridedData, VARIANTS,
   type Clamp,
 } from './support.js';
 import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
@@ -29,16 +30,18 @@ interface PointwiseCase {
   readonly accumulate: boolean;
   readonly pixelChunks: ReadonlyArray<readonly [number, number]>;
   readonly channelChunks: ReadonlyArray<readonly [number, number]>;
+  /** About 1% of the input (and of the residual) is NaN, +Infinity or −Infinity. */
+  readonly nonFinite?: boolean;
 }
 
 function describe(c: PointwiseCase): string {
   return `P=${c.pixels} Cin=${c.inChannels} Cout=${c.outChannels} strides ${c.inStride}/${c.outStride} ${c.clamp.name}` +
     `${c.bias ? '' : ' no-bias'}${c.residual ? ' residual' : ''}${c.accumulate ? ' accumulate' : ''}` +
-    ` pixels ${JSON.stringify(c.pixelChunks)} channels ${JSON.stringify(c.channelChunks)}`;
+    ` pixels ${JSON.stringify(c.pixelChunks)} channels ${JSON.stringify(c.channelChunks)}${c.nonFinite === true ? ' NaN/Inf' : ''}`;
 }
 
-/** Runs one case and checks the whole memory after every call. */
-function runCase(variant: KernelVariant, c: PointwiseCase, seed: number): void {
+/** Runs one case and checks the whole memory after every call; returns how many written outputs are NaN. */
+function runCase(variant: KernelVariant, c: PointwiseCase, seed: number): number {
   const rng = new Random(seed);
   const k = kernels(variant);
   const arena = freshArena(k);
@@ -50,6 +53,10 @@ function runCase(variant: KernelVariant, c: PointwiseCase, seed: number): void {
   const bias = c.bias ? rng.array(N) : null; // (Cout)
   const residual = c.residual ? rng.array(P * N) : null; // (P, Cout)
   const old = c.accumulate ? rng.array(P * N, 2) : null; // (P, Cout): what the output holds before
+  if (c.nonFinite === true) {
+    sprinkleNonFinite(rng, input);
+    if (residual !== null) sprinkleNonFinite(rng, residual);
+  }
 
   // Reference: clamp(conv + bias (+ old)) (+ residual).
   const conv = new Float32Array(P * N);
@@ -77,13 +84,18 @@ function runCase(variant: KernelVariant, c: PointwiseCase, seed: number): void {
   }
   arena.alloc(16); // a trailing gap, inside the snapshot
   const check = new MemoryCheck(arena);
+  let nanOutputs = 0;
   for (const call of calls) {
     k.exports.pointwise(call.at);
     for (let p = call.p0; p < call.p1; p++) {
-      for (let o = call.c0; o < call.c1; o++) check.expect(outPtr + (p * c.outStride + o) * 4, expected[p * N + o]!);
+      for (let o = call.c0; o < call.c1; o++) {
+        check.expect(outPtr + (p * c.outStride + o) * 4, expected[p * N + o]!);
+        if (Number.isNaN(expected[p * N + o]!)) nanOutputs++;
+      }
     }
     check.verify(`${label}, after the call for pixels [${call.p0}, ${call.p1}) channels [${call.c0}, ${call.c1})`);
   }
+  return nanOutputs;
 }
 
 function randomCase(rng: Random): PointwiseCase {
@@ -108,6 +120,18 @@ for (const variant of VARIANTS) {
   test(`pointwise (${variant}) matches the reference on randomized shapes and sub-ranges`, () => {
     const rng = new Random(variant === 'simd' ? 101 : 202);
     for (let trial = 0; trial < 80; trial++) runCase(variant, randomCase(rng), 1000 + trial);
+  });
+
+  test(`pointwise (${variant}) passes NaN and ±Infinity in the input and residual through like the reference (ReLU6 and other clamps)`, () => {
+    // NaN passes the clamp (f32x4.pmin/pmax are comparisons, false for NaN, in both binaries: neither
+    // uses relaxed min/max), ±Infinity clamps to the bounds; the residual is added after the clamp.
+    const rng = new Random(variant === 'simd' ? 105 : 205);
+    let nanOutputs = 0;
+    for (let trial = 0; trial < 30; trial++) {
+      const base = randomCase(rng);
+      nanOutputs += runCase(variant, { ...base, clamp: trial % 3 === 2 ? base.clamp : CLAMPS[2]!, nonFinite: true }, 1500 + trial);
+    }
+    assert.ok(nanOutputs > 0, 'no output was NaN');
   });
 
   test(`pointwise (${variant}) covers every pixel remainder and channel tail`, () => {

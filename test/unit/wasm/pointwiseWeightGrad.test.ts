@@ -2,8 +2,10 @@
  * The pointwiseWeightGrad WebAssembly kernel (plain and relaxed SIMD) against the reference
  * pointwiseConv2dBackward: randomized pixel and channel counts (not multiples of 4, 8 or 16), strided
  * rows, pixel sub-ranges not starting at 0, input-channel chunks that together cover the weight (as
- * threads split it), pixel parts summed with `accumulate`, bias gradients, MobileNet shapes. The
- * input gradient through the forward pointwise kernel and packPointwiseTransposed is checked too.
+ * threads split it), pixel parts summed with `accumulate`, bias gradients, gradient strides that are
+ * multiples of 256 floats (the kernel then cuts its pixel blocks to 32 pixels, L1 set conflicts),
+ * MobileNet shapes. The input gradient through the forward pointwise kernel and packPointwiseTransposed
+ * is checked too.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -119,6 +121,21 @@ for (const variant of VARIANTS) {
     for (let trial = 0; trial < 120; trial++) runCase(variant, randomCase(rng), 8000 + trial);
   });
 
+  test(`pointwiseWeightGrad (${variant}) with gradient strides of 256 and 512 floats (blocks cut to 32 pixels)`, () => {
+    // dY rows 1 or 2 KiB apart map to 1/16 or 1/32 of the L1 sets: the kernel keeps its pixel blocks
+    // within 32 pixels there (setSafePixels), so 40…200 pixels run in 2…7 blocks.
+    const rng = new Random(variant === 'simd' ? 65 : 66);
+    for (let trial = 0; trial < 6; trial++) {
+      const base = randomCase(rng);
+      const pixels = rng.int(40, 200);
+      const pixelStart = rng.int(0, 2) === 0 ? rng.int(0, 8) : 0;
+      const cut = rng.int(0, 1) === 0 ? [rng.int(pixelStart + 1, pixels - 1)] : [];
+      runCase(variant, {
+        ...base, pixels, pixelStart, pixelEnd: pixels, outChannels: 256, gradStride: rng.pick([256, 512]), bias: true, pixelCuts: cut,
+      }, 8700 + trial);
+    }
+  });
+
   test(`pointwiseWeightGrad (${variant}) covers every output-channel tail and input-channel remainder`, () => {
     let seed = 8500;
     for (const outChannels of [1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 15, 16, 17, 20, 23, 24, 28, 31, 32, 33, 40, 44, 47]) {
@@ -151,6 +168,7 @@ for (const variant of VARIANTS) {
       layer(8 * 4 * 4, 672, 112, 2),
       layer(56 * 56, 24, 144, 1),
       layer(7 * 7, 960, 160, 4),
+      layer(2 * 7 * 7, 320, 1280, 2), // MobileNetV2's last 1×1 (320 → 1280): dY rows 5 KiB apart, blocks of 32 pixels
       layer(64, 1280, 10, 2, true), // dense classifier: pixels = batch
       layer(3, 1280, 1000, 1, true),
     ];

@@ -138,8 +138,9 @@ export class MemoryCheck {
         written++;
         const e = this.expected[i]!;
         const a = floats[i]!;
-        if (Number.isNaN(a) && Number.isNaN(e)) continue;
-        const diff = Number.isNaN(a) || Number.isNaN(e) ? Infinity : Math.abs(a - e) / Math.max(1, Math.abs(e));
+        if ((Number.isNaN(a) && Number.isNaN(e)) || a === e) continue;
+        // ±Infinity must match exactly (|a − e| / |e| would be NaN, and NaN never counts as a difference).
+        const diff = Number.isFinite(a) && Number.isFinite(e) ? Math.abs(a - e) / Math.max(1, Math.abs(e)) : Infinity;
         if (diff > worst) {
           worst = diff;
           worstAt = i;
@@ -276,4 +277,33 @@ export function batchNormData(rng: Random, count: number, channels: number, clam
     for (let i = 0; i < x.length; i++) dz[i] = y[i]! <= clamp.min || y[i]! >= clamp.max ? 0 : gradOutput[i]!;
   }
   return { x, gamma, beta, mean, invStd, y, gradOutput, dz };
+}
+
+/** The special values sprinkled into inputs: NaN must pass through every kernel, ±Infinity through the clamp. */
+const NON_FINITE = [Number.NaN, Infinity, -Infinity] as const;
+
+/**
+ * Replaces about `rate` of `values` (at least one) with NaN, +Infinity or −Infinity, in place, and
+ * returns them.
+ */
+export function sprinkleNonFinite(rng: Random, values: Float32Array, rate = 0.01): Float32Array {
+  if (values.length === 0) return values;
+  const count = Math.max(1, Math.round(rate * values.length));
+  for (let n = 0; n < count; n++) values[rng.int(0, values.length - 1)] = rng.pick(NON_FINITE);
+  return values;
+}
+
+/**
+ * got[i] against expected[i] within `tolerance` relative to max(1, |expected|); NaN matches only NaN,
+ * ±Infinity only itself. For a second reference next to a MemoryCheck's expectations.
+ */
+export function assertClose(label: string, got: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number): void {
+  assert.equal(got.length, expected.length, `${label}: ${got.length} values, expected ${expected.length}`);
+  for (let i = 0; i < got.length; i++) {
+    const a = got[i]!;
+    const e = expected[i]!;
+    if ((Number.isNaN(a) && Number.isNaN(e)) || a === e) continue;
+    const diff = Number.isFinite(a) && Number.isFinite(e) ? Math.abs(a - e) / Math.max(1, Math.abs(e)) : Infinity;
+    if (!(diff <= tolerance)) assert.fail(`${label}: relative diff ${diff} > ${tolerance} at index ${i}: got ${a}, expected ${e}`);
+  }
 }
