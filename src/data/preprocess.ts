@@ -247,18 +247,27 @@ export function validatePreprocessConfig(value: unknown): PreprocessConfig {
   return config;
 }
 
-/**
- * RGB → gray in place, each pixel's R, G and B set to its luma L = (19595·R + 38470·G + 7471·B +
- * 2^15) >> 16: PIL's convert('L') (0.299, 0.587, 0.114 in 16-bit fixed point, rounded).
- */
+function checkRgbPixels(rgb: Uint8Array, what: string): void {
+  if (rgb.length % 3 !== 0) throw new MobileNetError('INVALID_ARGUMENT', `${what}: ${rgb.length} bytes is not a whole number of RGB pixels`);
+}
+
+/** PIL's convert('L'): 0.299, 0.587, 0.114 in 16-bit fixed point, rounded. */
+function luma(r: number, g: number, b: number): number {
+  return (r * 19595 + g * 38470 + b * 7471 + 0x8000) >>> 16;
+}
+
+/** (H, W, 3) RGB → (H, W, 1) gray, as PIL's convert('L'). */
+export function rgbToGray(rgb: Uint8Array): Uint8Array {
+  checkRgbPixels(rgb, 'rgbToGray');
+  const gray = new Uint8Array(rgb.length / 3);
+  for (let p = 0, s = 0; p < gray.length; p++, s += 3) gray[p] = luma(rgb[s]!, rgb[s + 1]!, rgb[s + 2]!);
+  return gray;
+}
+
+/** RGB → gray in place: each pixel's R, G and B become its luma (PIL's convert('L')). */
 export function toGrayscale(rgb: Uint8Array): void {
-  if (rgb.length % 3 !== 0) throw new MobileNetError('INVALID_ARGUMENT', `toGrayscale: ${rgb.length} bytes is not a whole number of RGB pixels`);
-  for (let i = 0; i < rgb.length; i += 3) {
-    const l = (rgb[i]! * 19595 + rgb[i + 1]! * 38470 + rgb[i + 2]! * 7471 + 0x8000) >>> 16;
-    rgb[i] = l;
-    rgb[i + 1] = l;
-    rgb[i + 2] = l;
-  }
+  checkRgbPixels(rgb, 'toGrayscale');
+  for (let i = 0; i < rgb.length; i += 3) rgb[i] = rgb[i + 1] = rgb[i + 2] = luma(rgb[i]!, rgb[i + 1]!, rgb[i + 2]!);
 }
 
 /**

@@ -2,7 +2,18 @@
  * mobilenet-ts for Node (`mobilenet-ts/node`): files, images and downloads on top of the
  * browser-safe core in `mobilenet-ts`.
  */
-export { loadModel, loadImages, classifyImages, embedImages, type LoadModelOptions } from './model.js';
+export {
+  loadModel,
+  loadImages,
+  classifyImages,
+  embedImages,
+  classifyImageChunks,
+  embedImageChunks,
+  IMAGE_CHUNK,
+  type LoadModelOptions,
+  type ImageOutcome,
+  type ImageFailure,
+} from './model.js';
 export { decodeImage, loadImageTensor, type DecodedImage } from './image.js';
 export { readFileBytes, writeFileAtomic } from './fs.js';
 export { fetchPretrained, downloadFile, type FetchPretrainedOptions } from './download.js';

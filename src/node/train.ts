@@ -23,7 +23,8 @@ import { parseCheckpoint, serializeCheckpoint, CHECKPOINT_VERSION, type DataSett
 import { Trainer, evaluateSession, type Evaluation, type TrainConfig } from '../train/trainer.js';
 import { loadModel } from './model.js';
 import { makeOutputFolder, readFileBytes, writeFileAtomic } from './fs.js';
-import { loadFashionMnist, loadImageFolder } from './datasets.js';
+import { loadFashionMnist } from './datasets.js';
+import { loadImageFolder } from './image-folder.js';
 import { useNodeRuntime } from './runtime.js';
 import { writePlot } from './plot.js';
 import { heatmap, lineChart } from '../plot/index.js';

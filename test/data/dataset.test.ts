@@ -22,7 +22,8 @@ import {
 } from '../../src/data/dataset.js';
 import { resizeImage } from '../../src/data/resize.js';
 import { decodeImage } from '../../src/node/image.js';
-import { downloadFashionMnist, FASHION_MNIST_FILES, FASHION_MNIST_SHA256, loadFashionMnist, loadImageFolder } from '../../src/node/datasets.js';
+import { downloadFashionMnist, FASHION_MNIST_FILES, FASHION_MNIST_SHA256, loadFashionMnist } from '../../src/node/datasets.js';
+import { loadImageFolder } from '../../src/node/image-folder.js';
 import type { FetchLike } from '../../src/node/download.js';
 
 const sampleDir = join(repoRoot, 'data', 'fashion-mnist-sample');

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import { MobileNetError, type ErrorCode } from '../../src/errors.js';
-import { loadImageFolder } from '../../src/node/datasets.js';
+import { loadImageFolder } from '../../src/node/image-folder.js';
 
 async function assertRejected(promise: Promise<unknown>, code: ErrorCode, ...patterns: RegExp[]): Promise<void> {
   await assert.rejects(promise, (e: unknown) => {

@@ -61,12 +61,15 @@ const EXPECTED_EXPORTS = [
 
 const EXPECTED_NODE_EXPORTS = [
   'CHECKPOINT_MINUTES',
+  'IMAGE_CHUNK',
   'SAMPLE_DIR',
   'cachedWeightsPath',
+  'classifyImageChunks',
   'classifyImages',
   'decodeImage',
   'defaultCacheDir',
   'downloadFile',
+  'embedImageChunks',
   'embedImages',
   'evaluateModel',
   'fetchPretrained',
