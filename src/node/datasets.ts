@@ -13,6 +13,7 @@ import { ArrayDataset, datasetFromIdx, FASHION_MNIST_CLASSES } from '../data/dat
 import { parseIdxImageSet } from '../data/idx.js';
 import { errorCode, fsErrorReason } from './fs.js';
 import { downloadFile, type DownloadOptions } from './download.js';
+import { defaultCacheDir } from './cache.js';
 
 export const FASHION_MNIST_DEFAULT_DIR = '/usr/share/datasets/fashion-mnist';
 export const FASHION_MNIST_BASE_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/';
@@ -38,12 +39,18 @@ export const FASHION_MNIST_SHA256: Readonly<Record<string, string>> = Object.fre
   't10k-labels-idx1-ubyte.gz': '42bd18137a62d5998cdeae52bf3a0676ac6b706f5cf8439b47bb5b151ae3dccf',
 });
 
+/** Where `--download` (ensureFashionMnist) puts the files when not given a folder: `<cache>/fashion-mnist`. */
+export function fashionMnistCacheDir(cacheDir: string = defaultCacheDir()): string {
+  return join(cacheDir, 'fashion-mnist');
+}
+
 function howToGetFashionMnist(dataDir: string): string {
   const urls = Object.values(FASHION_MNIST_FILES)
     .flatMap((f) => [f.images, f.labels])
     .map((name) => `${FASHION_MNIST_BASE_URL}${name}.gz`)
     .join(', ');
   return (
+    `run mobilenet train/eval with --download (the published files, sha256-checked), ` +
     `install Debian's package (apt install dataset-fashion-mnist, which puts them in ${FASHION_MNIST_DEFAULT_DIR}), ` +
     `call downloadFashionMnist({ dataDir: '${dataDir}' }), or download ${urls} into ${dataDir}`
   );
@@ -64,9 +71,25 @@ async function readEitherFile(dir: string, name: string): Promise<{ path: string
 }
 
 export interface LoadFashionMnistOptions {
-  /** Folder holding the IDX files. Default FASHION_MNIST_DEFAULT_DIR. */
+  /** Folder holding the IDX files. Default: FASHION_MNIST_DEFAULT_DIR, else fashionMnistCacheDir() if the files are there. */
   dataDir?: string;
   split: FashionMnistSplit;
+}
+
+/** Whether `dir` holds a split's two files (gzipped or not). */
+async function hasSplit(dir: string, split: FashionMnistSplit): Promise<boolean> {
+  const names = FASHION_MNIST_FILES[split];
+  for (const name of [names.images, names.labels]) {
+    if (!(await isFile(join(dir, `${name}.gz`))) && !(await isFile(join(dir, name)))) return false;
+  }
+  return true;
+}
+
+/** The folder to read without a dataDir: Debian's, or the download cache's when only it has the split. */
+async function defaultFashionMnistDir(split: FashionMnistSplit): Promise<string> {
+  if (await hasSplit(FASHION_MNIST_DEFAULT_DIR, split)) return FASHION_MNIST_DEFAULT_DIR;
+  const cached = fashionMnistCacheDir();
+  return (await hasSplit(cached, split)) ? cached : FASHION_MNIST_DEFAULT_DIR;
 }
 
 /**
@@ -79,7 +102,7 @@ export async function loadFashionMnist(options: LoadFashionMnistOptions): Promis
   if (split !== 'train' && split !== 'test') {
     throw new MobileNetError('INVALID_ARGUMENT', `loadFashionMnist: split must be 'train' or 'test', got ${JSON.stringify(split)}`);
   }
-  const dataDir = options.dataDir ?? FASHION_MNIST_DEFAULT_DIR;
+  const dataDir = options.dataDir ?? (await defaultFashionMnistDir(split));
   const names = FASHION_MNIST_FILES[split];
   const images = await readEitherFile(dataDir, names.images);
   const labels = await readEitherFile(dataDir, names.labels);
@@ -135,6 +158,25 @@ export async function downloadFashionMnist(options: DownloadFashionMnistOptions)
     }
   }
   return paths;
+}
+
+export interface EnsureFashionMnistOptions extends DownloadOptions {
+  /** The folder to use (files missing there are downloaded into it). Default: Debian's folder if it has the files, else fashionMnistCacheDir(). */
+  dataDir?: string;
+}
+
+/**
+ * A folder holding all of Fashion-MNIST, downloading (sha256-checked, atomically) whatever is
+ * missing: what `--download` does. Files already present are used as they are.
+ */
+export async function ensureFashionMnist(options: EnsureFashionMnistOptions = {}): Promise<string> {
+  const { dataDir, ...download } = options;
+  if (dataDir === undefined && (await hasSplit(FASHION_MNIST_DEFAULT_DIR, 'train')) && (await hasSplit(FASHION_MNIST_DEFAULT_DIR, 'test'))) {
+    return FASHION_MNIST_DEFAULT_DIR;
+  }
+  const dir = dataDir ?? fashionMnistCacheDir();
+  if (!((await hasSplit(dir, 'train')) && (await hasSplit(dir, 'test')))) await downloadFashionMnist({ ...download, dataDir: dir });
+  return dir;
 }
 
 async function isFile(path: string): Promise<boolean> {

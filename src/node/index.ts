@@ -22,3 +22,5 @@ export { useNodeRuntime } from './runtime.js';
 export { runTraining, evaluateModel, SAMPLE_DIR, CHECKPOINT_MINUTES, type TrainRunOptions, type TrainRunResult, type EpochRecord } from './train.js';
 export { svgToPng, writePlot } from './plot.js';
 export { runTradeoff, type TradeoffOptions, type TradeoffResult } from './tradeoff.js';
+export { loadFashionMnist, downloadFashionMnist, ensureFashionMnist, fashionMnistCacheDir, type LoadFashionMnistOptions, type DownloadFashionMnistOptions, type EnsureFashionMnistOptions } from './datasets.js';
+export { loadImageFolder, type LoadImageFolderOptions } from './image-folder.js';

@@ -23,7 +23,7 @@ import { parseCheckpoint, serializeCheckpoint, CHECKPOINT_VERSION, type DataSett
 import { Trainer, evaluateSession, type Evaluation, type TrainConfig } from '../train/trainer.js';
 import { loadModel } from './model.js';
 import { makeOutputFolder, readFileBytes, writeFileAtomic } from './fs.js';
-import { loadFashionMnist } from './datasets.js';
+import { ensureFashionMnist, loadFashionMnist } from './datasets.js';
 import { loadImageFolder } from './image-folder.js';
 import { useNodeRuntime } from './runtime.js';
 import { writePlot } from './plot.js';
@@ -67,6 +67,8 @@ export interface TrainRunOptions {
   /** 'fashion-mnist', 'sample' (the bundled 1,000-image subset) or 'folder:<dir>'. */
   dataset: string;
   dataDir?: string;
+  /** Fashion-MNIST: download the published files (sha256-checked) if they are not there (ensureFashionMnist). */
+  download?: boolean;
   config: TrainConfig;
   out: string;
   resume?: boolean;
@@ -169,14 +171,19 @@ interface DataRequest {
   resolution?: ModelOptions['resolution'];
   validationFraction?: number | undefined;
   skipBad?: boolean | undefined;
+  download?: boolean | undefined;
 }
 
 async function loadData(o: DataRequest, seed: number): Promise<Data> {
-  if (o.dataDir !== undefined && o.dataset !== 'fashion-mnist') {
-    throw new MobileNetError('INVALID_ARGUMENT', `--data-dir says where the Fashion-MNIST files are; it does not apply to --dataset ${o.dataset}`);
+  for (const [given, flag] of [[o.dataDir !== undefined, '--data-dir'], [o.download === true, '--download']] as const) {
+    if (given && o.dataset !== 'fashion-mnist') {
+      throw new MobileNetError('INVALID_ARGUMENT', `${flag} is about the Fashion-MNIST files; it does not apply to --dataset ${o.dataset}`);
+    }
   }
   if (o.dataset === 'fashion-mnist' || o.dataset === 'sample') {
-    const dataDir = o.dataset === 'sample' ? SAMPLE_DIR : o.dataDir;
+    const dataDir = o.dataset === 'sample'
+      ? SAMPLE_DIR
+      : o.download ? await ensureFashionMnist({ ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }), progress: true }) : o.dataDir;
     const options = dataDir ? { dataDir } : {};
     return {
       train: await loadFashionMnist({ ...options, split: 'train' }),
@@ -331,7 +338,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const arch = o.arch ?? pretrained?.arch;
   if (!arch) throw new MobileNetError('INVALID_ARGUMENT', 'runTraining needs an architecture (arch) unless it starts from weights');
   const model: ModelOptions = { ...pretrained?.options, ...given };
-  const data = await loadData({ dataset: o.dataset, dataDir: o.dataDir, resolution: model.resolution, validationFraction: o.validationFraction, skipBad: o.skipBad }, config.seed);
+  const data = await loadData({ dataset: o.dataset, dataDir: o.dataDir, resolution: model.resolution, validationFraction: o.validationFraction, skipBad: o.skipBad, download: o.download }, config.seed);
   if (data.skipped?.length) {
     log(`skipped ${data.skipped.length} image(s) that failed to decode: ${data.skipped.slice(0, 5).join(', ')}${data.skipped.length > 5 ? ', …' : ''}`);
   }
@@ -565,6 +572,8 @@ export interface EvaluateOptions {
   flip?: boolean;
   /** Folder datasets: skip and count files that fail to decode (as the training run may have). */
   skipBad?: boolean;
+  /** Fashion-MNIST: download the published files (sha256-checked) if they are not there. */
+  download?: boolean;
 }
 
 /** Evaluate a model file on a dataset with the model's own preprocessing geometry and normalization. */
@@ -573,7 +582,7 @@ export async function evaluateModel(path: string, options: EvaluateOptions): Pro
   const [h, w] = model.inputShape as [number, number, number];
   // A folder is split as the model's training run split it (its metadata says how); else seed 0, 10%.
   const split = model.metadata.split;
-  const request = { dataset: options.dataset, dataDir: options.dataDir, resolution: { height: h, width: w }, validationFraction: split?.validationFraction, skipBad: options.skipBad };
+  const request = { dataset: options.dataset, dataDir: options.dataDir, resolution: { height: h, width: w }, validationFraction: split?.validationFraction, skipBad: options.skipBad, download: options.download };
   const data = await loadData(request, split?.seed ?? 0);
   const classes = data.train.classes;
   if (classes.length !== model.classes) {

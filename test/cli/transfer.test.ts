@@ -143,6 +143,9 @@ test('train --dataset folder: --weights: a resumed run keeps the pretrained norm
     const dataDir = runCli(['eval', join(a, 'model.safetensors'), '--dataset', `folder:${images}`, '--data-dir', dir]);
     assert.equal(dataDir.status, 2, dataDir.stderr);
     assert.match(dataDir.stderr, /--data-dir .* does not apply to --dataset folder:/);
+    const download = runCli(['eval', join(a, 'model.safetensors'), '--dataset', `folder:${images}`, '--download']);
+    assert.equal(download.status, 2, download.stderr);
+    assert.match(download.stderr, /--download is about the Fashion-MNIST files; it does not apply to --dataset folder:/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

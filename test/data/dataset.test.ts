@@ -22,7 +22,7 @@ import {
 } from '../../src/data/dataset.js';
 import { resizeImage } from '../../src/data/resize.js';
 import { decodeImage } from '../../src/node/image.js';
-import { downloadFashionMnist, FASHION_MNIST_FILES, FASHION_MNIST_SHA256, loadFashionMnist } from '../../src/node/datasets.js';
+import { downloadFashionMnist, ensureFashionMnist, FASHION_MNIST_FILES, FASHION_MNIST_SHA256, loadFashionMnist } from '../../src/node/datasets.js';
 import { loadImageFolder } from '../../src/node/image-folder.js';
 import type { FetchLike } from '../../src/node/download.js';
 
@@ -168,6 +168,7 @@ test('loadFashionMnist also reads uncompressed files, and explains where to get 
       /apt install dataset-fashion-mnist/,
       /http:\/\/fashion-mnist\.s3-website\.eu-central-1\.amazonaws\.com\/t10k-images-idx3-ubyte\.gz/,
       /downloadFashionMnist/,
+      /--download/,
     );
     const { gunzipSync } = await import('node:zlib');
     for (const name of [FASHION_MNIST_FILES.test.images, FASHION_MNIST_FILES.test.labels]) {
@@ -316,6 +317,39 @@ test('downloadFashionMnist checks the published sha256 and keeps files already p
     assert.deepEqual(calls, []);
     assert.equal(Object.keys(FASHION_MNIST_SHA256).length, 4);
     assert.ok(Object.values(FASHION_MNIST_SHA256).every((h) => /^[0-9a-f]{64}$/.test(h)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('ensureFashionMnist (--download) uses a folder that has every file, and fetches (sha256-checked) only what is missing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mobilenet-ts-fmnist-ensure-'));
+  try {
+    const calls: string[] = [];
+    const fakeFetch: FetchLike = async (url) => {
+      calls.push(url);
+      return new Response(new Uint8Array(16));
+    };
+    for (const name of [FASHION_MNIST_FILES.test.images, FASHION_MNIST_FILES.test.labels]) {
+      writeFileSync(join(dir, `${name}.gz`), readFileSync(join(sampleDir, `${name}.gz`)));
+    }
+    // The training files are missing: fetched from the published URL, and refused for their hash.
+    await assertRejected(
+      ensureFashionMnist({ dataDir: dir, fetchImpl: fakeFetch, handleSignals: false }),
+      'NETWORK_ERROR',
+      /train-images-idx3-ubyte\.gz: hash mismatch/,
+    );
+    assert.deepEqual(calls, ['http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/train-images-idx3-ubyte.gz']);
+    assert.deepEqual(readdirSync(dir).sort(), ['t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz']);
+    // Every file there (gzipped or not): the folder is used as it is, nothing fetched.
+    const { gunzipSync } = await import('node:zlib');
+    for (const name of [FASHION_MNIST_FILES.train.images, FASHION_MNIST_FILES.train.labels]) {
+      writeFileSync(join(dir, name), gunzipSync(readFileSync(join(sampleDir, `${name}.gz`))));
+    }
+    calls.length = 0;
+    assert.equal(await ensureFashionMnist({ dataDir: dir, fetchImpl: fakeFetch, handleSignals: false }), dir);
+    assert.deepEqual(calls, []);
+    assert.equal((await loadFashionMnist({ dataDir: dir, split: 'train' })).size, 1000);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -13,6 +13,7 @@ interface TrainFlags {
   smallInput?: boolean;
   dataset: string;
   dataDir?: string;
+  download?: boolean;
   epochs: string;
   batch: string;
   optimizer: string;
@@ -89,7 +90,8 @@ export function registerTrain(program: Command): void {
     .option('--small-input', 'stem and first stride-2 stage at stride 1 (default for inputs of 64 pixels or less)')
     .option('--no-small-input', 'the standard strides even for small images (default above 64 pixels, e.g. for ImageNet weights)')
     .option('--dataset <name>', 'fashion-mnist | sample (bundled 1,000 images, ~1 minute) | folder:<dir> (one sub-folder per class)', 'sample')
-    .option('--data-dir <dir>', 'where the Fashion-MNIST IDX files are (default /usr/share/datasets/fashion-mnist)')
+    .option('--data-dir <dir>', 'where the Fashion-MNIST IDX files are (default /usr/share/datasets/fashion-mnist, else the cache folder --download fills)')
+    .option('--download', 'Fashion-MNIST: download the published files (sha256-checked) into --data-dir, or the cache folder, if they are not there')
     .option('--epochs <n>', 'epochs', DEFAULTS.epochs)
     .option('--batch <n>', 'batch size', DEFAULTS.batch)
     .option('--optimizer <name>', 'sgd (Nesterov momentum 0.9) | rmsprop (TF semantics, the papers\') | adamw', DEFAULTS.optimizer)
@@ -142,6 +144,7 @@ export function registerTrain(program: Command): void {
         model,
         dataset: flags.dataset,
         ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
+        download: Boolean(flags.download),
         config,
         out: flags.out,
         resume: Boolean(flags.resume),
@@ -163,19 +166,21 @@ export function registerTrain(program: Command): void {
     .command('eval')
     .description('accuracy, per-class accuracy and confusion matrix of a model on a dataset')
     .argument('<model>', 'a model file (e.g. model.safetensors written by mobilenet train)')
-    .option('--dataset <name>', 'fashion-mnist | sample | folder:<dir> (a folder: the held-out part of the split the model was trained with; refused if the folder changed since); default: sample, or fashion-mnist with --data-dir')
-    .option('--data-dir <dir>', 'where the Fashion-MNIST IDX files are')
+    .option('--dataset <name>', 'fashion-mnist | sample | folder:<dir> (a folder: the held-out part of the split the model was trained with; refused if the folder changed since); default: sample, or fashion-mnist with --data-dir or --download')
+    .option('--data-dir <dir>', 'where the Fashion-MNIST IDX files are (default as for train)')
+    .option('--download', 'Fashion-MNIST: download the published files (sha256-checked) into --data-dir, or the cache folder, if they are not there')
     .option('--skip-bad', 'folder datasets: skip and count images that fail to decode instead of stopping')
     .option('--out <dir>', 'also write evaluation.json there')
     .option('--json', 'print one JSON object')
     .option('--tta <mode>', 'test-time augmentation: none | flip (average with the left–right mirrored image; twice the compute)', 'none')
-    .action(async (model: string, flags: { dataset?: string; dataDir?: string; out?: string; json?: boolean; tta: string; skipBad?: boolean }) => {
+    .action(async (model: string, flags: { dataset?: string; dataDir?: string; out?: string; json?: boolean; tta: string; skipBad?: boolean; download?: boolean }) => {
       const flip = parseChoice('--tta', flags.tta, ['none', 'flip'] as const) === 'flip';
-      const dataset = flags.dataset ?? (flags.dataDir ? 'fashion-mnist' : 'sample');
+      const dataset = flags.dataset ?? (flags.dataDir || flags.download ? 'fashion-mnist' : 'sample');
       const e = await evaluateModel(model, {
         dataset,
         flip,
         skipBad: Boolean(flags.skipBad),
+        download: Boolean(flags.download),
         ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
         ...(flags.out ? { out: flags.out } : {}),
       });
