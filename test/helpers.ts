@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import assert from 'node:assert/strict';
+import { MobileNetError, type ErrorCode } from '../src/errors.js';
 
 /** The repository root, found from this compiled file's place (dist/test/helpers.js). */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -26,3 +28,23 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): { max: n
 
 /** A small seeded PRNG (mulberry32) so randomized tests are repeatable: the one the library uses. */
 export { mulberry32 as seededRandom } from '../src/runtime/weights.js';
+
+/** `fn` throws a MobileNetError with this code whose message matches every pattern. */
+export function assertRefused(fn: () => unknown, code: ErrorCode, ...patterns: RegExp[]): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof MobileNetError, `expected a MobileNetError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    for (const pattern of patterns) assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+/** `promise` rejects with a MobileNetError with this code whose message matches every pattern. */
+export async function assertRejected(promise: Promise<unknown>, code: ErrorCode, ...patterns: RegExp[]): Promise<void> {
+  await assert.rejects(promise, (e: unknown) => {
+    assert.ok(e instanceof MobileNetError, `expected a MobileNetError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    for (const pattern of patterns) assert.match(e.message, pattern);
+    return true;
+  });
+}

@@ -5,8 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { repoRoot, seededRandom } from '../helpers.js';
-import { MobileNetError, type ErrorCode } from '../../src/errors.js';
+import { assertRefused, repoRoot, seededRandom } from '../helpers.js';
 import {
   createTransform,
   FASHION_MNIST_STATS,
@@ -21,15 +20,6 @@ import {
 import { ArrayDataset } from '../../src/data/dataset.js';
 import { resizeImage } from '../../src/data/resize.js';
 import { loadFashionMnist } from '../../src/node/datasets.js';
-
-function assertRefused(fn: () => unknown, code: ErrorCode, pattern?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof MobileNetError, `expected a MobileNetError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (pattern) assert.match(e.message, pattern);
-    return true;
-  });
-}
 
 function randomImage(length: number, seed: number): Uint8Array {
   const random = seededRandom(seed);

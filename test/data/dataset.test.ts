@@ -8,8 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { repoRoot, seededRandom } from '../helpers.js';
-import { MobileNetError, type ErrorCode } from '../../src/errors.js';
+import { assertRefused, assertRejected, repoRoot, seededRandom } from '../helpers.js';
 import {
   ArrayDataset,
   classCounts,
@@ -27,24 +26,6 @@ import { loadImageFolder } from '../../src/node/image-folder.js';
 import type { FetchLike } from '../../src/node/download.js';
 
 const sampleDir = join(repoRoot, 'data', 'fashion-mnist-sample');
-
-function assertRefused(fn: () => unknown, code: ErrorCode, ...patterns: RegExp[]): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof MobileNetError, `expected a MobileNetError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    for (const pattern of patterns) assert.match(e.message, pattern);
-    return true;
-  });
-}
-
-async function assertRejected(promise: Promise<unknown>, code: ErrorCode, ...patterns: RegExp[]): Promise<void> {
-  await assert.rejects(promise, (e: unknown) => {
-    assert.ok(e instanceof MobileNetError, `expected a MobileNetError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    for (const pattern of patterns) assert.match(e.message, pattern);
-    return true;
-  });
-}
 
 /** n random 4×5 gray images; label i % classes. */
 function randomDataset(n: number, classes = 3, seed = 1): ArrayDataset {

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync as zlibGzip, gunzipSync as zlibGunzip } from 'node:zlib';
-import { repoRoot } from '../helpers.js';
-import { MobileNetError, type ErrorCode } from '../../src/errors.js';
+import { assertRefused, repoRoot } from '../helpers.js';
 import {
   crc32,
   encodeIdxImages,
@@ -24,15 +23,6 @@ import {
 
 const sampleDir = join(repoRoot, 'data', 'fashion-mnist-sample');
 const sampleFile = (name: string): Uint8Array => readFileSync(join(sampleDir, name));
-
-function assertRefused(fn: () => unknown, code: ErrorCode, ...patterns: RegExp[]): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof MobileNetError, `expected a MobileNetError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    for (const pattern of patterns) assert.match(e.message, pattern);
-    return true;
-  });
-}
 
 function perClass(labels: Uint8Array, classes = 10): number[] {
   const counts = new Array<number>(classes).fill(0);

@@ -5,21 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { repoRoot, seededRandom } from '../helpers.js';
-import { MobileNetError, type ErrorCode } from '../../src/errors.js';
+import { assertRefused, repoRoot, seededRandom } from '../helpers.js';
 import { createTransform, FASHION_MNIST_STATS } from '../../src/data/augment.js';
 import { ArrayDataset, type Dataset } from '../../src/data/dataset.js';
 import { DataLoader, type Batch, type LoaderOptions } from '../../src/data/loader.js';
 import { loadFashionMnist } from '../../src/node/datasets.js';
-
-function assertRefused(fn: () => unknown, code: ErrorCode, pattern?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof MobileNetError, `expected a MobileNetError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (pattern) assert.match(e.message, pattern);
-    return true;
-  });
-}
 
 /** n 6×6 gray images; image i has pixel 0 = i (so batches reveal which images they hold), label i % 4. */
 function numberedDataset(n: number): ArrayDataset {

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { fixturePath, seededRandom } from '../helpers.js';
+import { assertRefused, fixturePath, seededRandom } from '../helpers.js';
 import { parseNpy, serializeNpy } from '../../src/io/npy.js';
-import { MobileNetError, type ErrorCode } from '../../src/errors.js';
+import { MobileNetError } from '../../src/errors.js';
 import { allocateTypedArray, shapeSize, type DType, type Tensor } from '../../src/tensor.js';
 
 interface Described {
@@ -27,15 +27,6 @@ const DESCR_DTYPE: Record<string, DType> = {
   '|u1': 'uint8',
   '|b1': 'bool',
 };
-
-function assertRefused(fn: () => unknown, code: ErrorCode, pattern?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof MobileNetError, `expected a MobileNetError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (pattern) assert.match(e.message, pattern);
-    return true;
-  });
-}
 
 function jsonValue(v: number | string | boolean): number {
   if (v === 'nan') return NaN;

@@ -1,22 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { fixturePath, seededRandom } from '../helpers.js';
+import { assertRefused, fixturePath, seededRandom } from '../helpers.js';
 import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { parseNpy } from '../../src/io/npy.js';
 import { MobileNetError, type ErrorCode } from '../../src/errors.js';
 import { allocateTypedArray, shapeSize, type DType, type NamedTensors, type Tensor } from '../../src/tensor.js';
 
 const fixture = (name: string): Uint8Array => readFileSync(fixturePath('io', name));
-
-function assertRefused(fn: () => unknown, code: ErrorCode, pattern?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof MobileNetError, `expected a MobileNetError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (pattern) assert.match(e.message, pattern);
-    return true;
-  });
-}
 
 /** A safetensors file from a header object (or raw header text) and a data area. */
 function makeFile(header: unknown, data: Uint8Array | number = 0): Uint8Array {

@@ -2,24 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { unzipSync, zipSync, type Zippable } from 'fflate';
-import { fixturePath, seededRandom } from '../helpers.js';
+import { assertRefused, fixturePath, seededRandom } from '../helpers.js';
 import { parseTorchCheckpoint, parseTorchStateDict } from '../../src/io/torch.js';
 import { PickleGlobal, unpickle } from '../../src/io/pickle.js';
 import { parseNpy } from '../../src/io/npy.js';
-import { MobileNetError, type ErrorCode } from '../../src/errors.js';
+import { MobileNetError } from '../../src/errors.js';
 import type { Tensor } from '../../src/tensor.js';
 
 const fixture = (name: string): Uint8Array => readFileSync(fixturePath('io', name));
 const expectedTensor = (name: string): Tensor => parseNpy(fixture(`torch_expected/${name}.npy`));
-
-function assertRefused(fn: () => unknown, code: ErrorCode, pattern?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof MobileNetError, `expected a MobileNetError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (pattern) assert.match(e.message, pattern);
-    return true;
-  });
-}
 
 // ---- a small pickle assembler for hand-made (often hostile) pickles ----
 

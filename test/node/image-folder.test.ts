@@ -10,17 +10,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
-import { MobileNetError, type ErrorCode } from '../../src/errors.js';
 import { loadImageFolder } from '../../src/node/image-folder.js';
-
-async function assertRejected(promise: Promise<unknown>, code: ErrorCode, ...patterns: RegExp[]): Promise<void> {
-  await assert.rejects(promise, (e: unknown) => {
-    assert.ok(e instanceof MobileNetError, `expected a MobileNetError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    for (const pattern of patterns) assert.match(e.message, pattern);
-    return true;
-  });
-}
+import { assertRejected } from '../helpers.js';
 
 /** A 3×2 image of one gray level, so each sample's pixels say which file it came from. */
 async function writeImage(path: string, level: number, format: 'png' | 'jpeg' = 'png'): Promise<void> {
