@@ -44,13 +44,63 @@ function signatureAt(bytes: Uint8Array, offset: number): boolean {
   return HDF5_SIGNATURE.every((b, i) => bytes[offset + i] === b);
 }
 
+/** Where the HDF5 superblock starts (0, 512, 1024, 2048, ...), or -1. */
+function superblockOffset(bytes: Uint8Array): number {
+  if (signatureAt(bytes, 0)) return 0;
+  for (let offset = 512; offset + HDF5_SIGNATURE.length <= bytes.length; offset *= 2) {
+    if (signatureAt(bytes, offset)) return offset;
+  }
+  return -1;
+}
+
 /** True when the bytes carry an HDF5 superblock signature (at 0, 512, 1024, 2048, ...). */
 export function looksLikeHdf5(bytes: Uint8Array): boolean {
-  if (signatureAt(bytes, 0)) return true;
-  for (let offset = 512; offset + HDF5_SIGNATURE.length <= bytes.length; offset *= 2) {
-    if (signatureAt(bytes, offset)) return true;
+  return superblockOffset(bytes) >= 0;
+}
+
+const GCOL = [0x47, 0x43, 0x4f, 0x4c]; // "GCOL"
+
+/**
+ * HDF5's global heap reader (H5HG, which holds variable-length strings such as `layer_names`) walks
+ * a collection's objects by their sizes without checking them: an object of size 0 makes it loop
+ * forever (native libhdf5 does too), and in 32-bit WASM a size past the collection wraps the
+ * pointer around. A synchronous WASM call cannot be interrupted, so every collection ("GCOL",
+ * version 1) is walked here first, the same way, and a size that would stall or overrun is refused.
+ */
+function checkGlobalHeaps(bytes: Uint8Array): void {
+  const superblock = superblockOffset(bytes);
+  const version = bytes[superblock + 8];
+  // Size of lengths: byte 14 of a version 0/1 superblock, byte 10 of a version 2/3 one (8 in h5py's files).
+  const lengthSize = bytes[superblock + (version === 0 || version === 1 ? 14 : 10)];
+  if (lengthSize !== 2 && lengthSize !== 4 && lengthSize !== 8) return; // HDF5 refuses the file itself
+  const readLength = (at: number): number => {
+    let value = 0;
+    for (let i = lengthSize - 1; i >= 0; i--) value = value * 256 + (bytes[at + i] ?? 0);
+    return value;
+  };
+  const headerSize = 8 + lengthSize; // signature, version, reserved, collection size
+  const objectHeaderSize = 8 + lengthSize; // index, reference count, reserved, object size
+  for (let at = 0; at + headerSize <= bytes.length; at++) {
+    if (bytes[at] !== GCOL[0] || bytes[at + 1] !== GCOL[1] || bytes[at + 2] !== GCOL[2] || bytes[at + 3] !== GCOL[3] || bytes[at + 4] !== 1) continue;
+    const size = readLength(at + 8);
+    const end = at + size;
+    if (end > bytes.length) {
+      throw invalid(`the global heap collection at byte ${at} declares ${size} bytes but the file ends at byte ${bytes.length} (truncated or corrupt file)`);
+    }
+    for (let object = at + headerSize; object + objectHeaderSize <= end; ) {
+      const index = bytes[object]! | (bytes[object + 1]! << 8);
+      const objectSize = readLength(object + 8);
+      // As H5HG reads it: a used object's header and data padded to 8 bytes; free space (index 0) as is.
+      const need = index > 0 ? objectHeaderSize + Math.ceil(objectSize / 8) * 8 : objectSize;
+      if (need === 0 || need > end - object) {
+        throw invalid(
+          `the global heap collection at byte ${at} holds an object (index ${index}, at byte ${object}) of ${objectSize} bytes, ` +
+            `which ${need === 0 ? 'is empty' : `runs past the collection's end at byte ${end}`} (corrupt file)`,
+        );
+      }
+      object += need;
+    }
   }
-  return false;
 }
 
 function invalid(message: string): MobileNetError {
@@ -64,14 +114,39 @@ function unsupported(message: string): MobileNetError {
 type H5 = typeof import('h5wasm');
 
 let h5wasmModule: Promise<H5> | undefined;
+let h5wasmLoads = 0;
 
-/** h5wasm is loaded (and its WASM compiled) on first use only. */
+/** h5wasm is loaded (and its WASM compiled) on first use only, and again after it crashed (see crashNote). */
 function loadH5wasm(): Promise<H5> {
-  h5wasmModule ??= import('h5wasm').then(async (h5) => {
+  if (h5wasmModule !== undefined) return h5wasmModule;
+  const load = h5wasmLoads++;
+  const imported =
+    load === 0
+      ? import('h5wasm')
+      : // A fresh copy of the module, with its own WASM instance and memory: its URL differs by the query.
+        Promise.resolve()
+          .then(() => import(/* webpackIgnore: true */ `${import.meta.resolve('h5wasm')}?instance=${load}`) as Promise<H5>)
+          .catch((error: unknown) => {
+            h5wasmModule = undefined;
+            throw new MobileNetError('INTERNAL', `Keras HDF5: cannot load a fresh HDF5 library after a crash: ${String(error)}`);
+          });
+  h5wasmModule = imported.then(async (h5) => {
     await h5.ready;
     return h5;
   });
   return h5wasmModule;
+}
+
+/**
+ * A WASM trap or abort inside the HDF5 library. The C library does not check every size and offset
+ * a corrupt file holds: it can read and write out of bounds before it traps, so the instance's
+ * memory cannot be trusted afterwards and the next parse loads a fresh instance (the old one, a few
+ * MB, stays loaded: a module cannot be unloaded). Returns a note for the message ('' for any other error).
+ */
+function crashNote(error: unknown): string {
+  if (!(error instanceof Error) || !(error.name === 'RuntimeError' || /^Aborted\(/.test(error.message))) return '';
+  h5wasmModule = undefined;
+  return 'the HDF5 library crashed: ';
 }
 
 let fileCounter = 0;
@@ -104,6 +179,7 @@ export async function parseKerasH5(bytes: Uint8Array): Promise<KerasWeights> {
       `not an HDF5 file: no HDF5 signature (89 48 44 46 0d 0a 1a 0a) found; the ${bytes.length} bytes start with ${head || '(nothing)'}`,
     );
   }
+  checkGlobalHeaps(bytes);
   const h5 = await loadH5wasm();
   const module = await h5.ready;
   const FS = module.FS;
@@ -111,29 +187,33 @@ export async function parseKerasH5(bytes: Uint8Array): Promise<KerasWeights> {
   const path = `/mobilenet-ts-keras-${Date.now().toString(36)}-${(fileCounter++).toString(36)}-${Math.random().toString(36).slice(2)}.h5`;
 
   // Everything from here on is synchronous, so no other call can toggle the error handler meanwhile.
-  FS.writeFile(path, bytes);
-  module.activate_throwing_error_handler();
   let file: InstanceType<H5['File']> | undefined;
   try {
+    FS.writeFile(path, bytes);
+    module.activate_throwing_error_handler();
     try {
       file = new h5.File(path, 'r');
     } catch (error) {
-      throw invalid(`cannot open the HDF5 file (${bytes.length} bytes; truncated or corrupt?): ${hdf5Reason(error)}`);
+      throw invalid(`cannot open the HDF5 file (${bytes.length} bytes; truncated or corrupt?): ${crashNote(error)}${hdf5Reason(error)}`);
     }
-    try {
-      return readKerasFile(h5, file);
-    } catch (error) {
-      if (error instanceof MobileNetError) throw error;
-      throw invalid(`corrupt HDF5 content: ${hdf5Reason(error)}`);
-    }
+    return readKerasFile(h5, file);
+  } catch (error) {
+    if (error instanceof MobileNetError) throw error;
+    throw invalid(`corrupt HDF5 content: ${crashNote(error)}${hdf5Reason(error)}`);
   } finally {
     try {
       file?.close();
-    } catch {
+    } catch (error) {
       // Closing a file that failed half-way can fail too; the virtual file is removed below anyway.
+      crashNote(error);
     }
-    module.deactivate_throwing_error_handler();
-    FS.unlink(path);
+    try {
+      module.deactivate_throwing_error_handler();
+      FS.unlink(path);
+    } catch (error) {
+      // Only a crashed instance fails here: it is replaced, and what was read from the file stands.
+      if (crashNote(error) === '') throw error;
+    }
   }
 }
 

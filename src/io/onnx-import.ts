@@ -45,6 +45,19 @@ interface Value {
   stride: number;
 }
 
+/**
+ * Runs a shape helper on a node's attributes: what it refuses (a stride of 0, pads larger than the
+ * input) comes from the file, so the message names the node and the code is INVALID_FORMAT.
+ */
+function inNode<T>(node: OnnxNode, compute: () => T): T {
+  try {
+    return compute();
+  } catch (e) {
+    if (!(e instanceof MobileNetError) || e.code !== 'INVALID_ARGUMENT') throw e;
+    throw new MobileNetError('INVALID_FORMAT', `ONNX import: ${node.opType} ${node.name}: ${e.message}`, { cause: e });
+  }
+}
+
 /** A name that is safe as a graph node name (parameter names are `<node>.<kind>`). */
 function sanitize(name: string, used: Set<string>): string {
   let base = name.replace(/[^A-Za-z0-9_/:-]+/g, '_').replace(/^_+|_+$/g, '') || 'node';
@@ -120,15 +133,15 @@ export function importOnnx(model: OnnxModel): { graph: Graph; weights: Map<strin
         } else if (mode === 'VALID') {
           padding = { top: 0, left: 0, bottom: 0, right: 0 };
         } else if (mode === 'SAME_UPPER' || mode === 'SAME_LOWER') {
-          const ph = pad1d('same', inH, kh, sh!, dh!);
-          const pw = pad1d('same', inW, kw, sw!, dw!);
+          const ph = inNode(node, () => pad1d('same', inH, kh, sh!, dh!));
+          const pw = inNode(node, () => pad1d('same', inW, kw, sw!, dw!));
           const lower = mode === 'SAME_LOWER';
           padding = lower
             ? { top: ph.after, bottom: ph.before, left: pw.after, right: pw.before }
             : { top: ph.before, bottom: ph.after, left: pw.before, right: pw.after };
         } else throw unsupported(`Conv ${node.name}: auto_pad ${mode}`);
-        const outH = convOutputSize(inH, kh, sh!, dh!, padding.top, padding.bottom);
-        const outW = convOutputSize(inW, kw, sw!, dw!, padding.left, padding.right);
+        const outH = inNode(node, () => convOutputSize(inH, kh, sh!, dh!, padding.top, padding.bottom));
+        const outW = inNode(node, () => convOutputSize(inW, kw, sw!, dw!, padding.left, padding.right));
         const base = { inputs: [x.name], shape: [outH, outW, outC], outputStride: x.stride * sh! };
         const params: Record<string, Tensor<'float32'>> = {};
         if (node.inputs[2]) params['bias'] = f32(getConst(node, 2), [outC]);

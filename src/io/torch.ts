@@ -107,15 +107,22 @@ function readArchive(bytes: Uint8Array): Archive {
 
   let entries: Record<string, Uint8Array>;
   const declared = new Map<string, number>();
+  let count = 0;
   try {
     entries = unzipSync(bytes, {
       filter: (file) => {
-        if (declared.size >= MAX_ZIP_ENTRIES) throw invalid(`zip archive has more than ${MAX_ZIP_ENTRIES} entries`);
+        // Counted per record, not per name: a corrupt central directory (fflate does not check the
+        // records' signatures) can claim billions of records that all read as the same empty name.
+        if (++count > MAX_ZIP_ENTRIES) throw invalid(`zip archive has more than ${MAX_ZIP_ENTRIES} entries`);
+        if (declared.has(file.name)) throw invalid(`zip entry '${file.name}' appears twice (corrupt central directory?)`);
         if (file.compression === 0) {
           if (file.size !== file.originalSize || file.size > bytes.length) {
             throw invalid(`zip entry '${file.name}' declares ${file.size} stored bytes (${file.originalSize} uncompressed) in a ${bytes.length}-byte file`);
           }
         } else if (file.compression === 8) {
+          if (file.size > bytes.length) {
+            throw invalid(`zip entry '${file.name}' declares ${file.size} compressed bytes in a ${bytes.length}-byte file`);
+          }
           if (file.originalSize > MAX_TENSOR_BYTES || file.originalSize > file.size * MAX_DEFLATE_RATIO + 1024) {
             throw invalid(`zip entry '${file.name}' claims to inflate ${file.size} bytes to ${file.originalSize}`);
           }

@@ -6,6 +6,7 @@
 import { MobileNetError } from '../errors.js';
 import { PREPROCESS_PRESETS, presetConfig, validatePreprocessConfig, type PreprocessConfig, type PreprocessPreset } from '../data/preprocess.js';
 import { imagenetLabelsFor } from '../data/imagenet.js';
+import { createSpec } from '../spec/registry.js';
 import type { Convention, ModelOptions, ModelSpec } from '../spec/types.js';
 
 export const METADATA_VERSION = '1';
@@ -72,6 +73,16 @@ function parseJson(key: string, text: string | undefined, where: string): unknow
   }
 }
 
+/** Runs a validator on metadata values: what it refuses is the file's problem, so the message names the file and the keys. */
+function inFile<T>(where: string, keys: string, validate: () => T): T {
+  try {
+    return validate();
+  } catch (e) {
+    if (!(e instanceof MobileNetError)) throw e;
+    throw new MobileNetError('INVALID_FORMAT', `${where}: metadata ${keys}: ${e.message}`, { cause: e });
+  }
+}
+
 /** Read `mobilenet.*` metadata; undefined when the file carries none (not written by mobilenet-ts). */
 export function metadataFromStrings(strings: Record<string, string>, where: string): ModelMetadata | undefined {
   if (strings['mobilenet.model'] === undefined) return undefined;
@@ -83,8 +94,13 @@ export function metadataFromStrings(strings: Record<string, string>, where: stri
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new MobileNetError('INVALID_FORMAT', `${where}: metadata 'mobilenet.options' must be a JSON object`);
   }
+  // The model and options must describe a network (and one of bounded size) before anything builds it.
+  inFile(where, "'mobilenet.model' and 'mobilenet.options'", () => createSpec(strings['mobilenet.model']!, options as ModelOptions));
   const pre = parseJson('mobilenet.preprocess', strings['mobilenet.preprocess'], where);
-  const preprocess = typeof pre === 'string' && (PREPROCESS_PRESETS as readonly string[]).includes(pre) ? undefined : validatePreprocessConfig(pre);
+  const preprocess =
+    typeof pre === 'string' && (PREPROCESS_PRESETS as readonly string[]).includes(pre)
+      ? undefined
+      : inFile(where, "'mobilenet.preprocess'", () => validatePreprocessConfig(pre));
   const labels = strings['mobilenet.labels'] === undefined ? [] : parseJson('mobilenet.labels', strings['mobilenet.labels'], where);
   if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) {
     throw new MobileNetError('INVALID_FORMAT', `${where}: metadata 'mobilenet.labels' must be a JSON array of strings`);

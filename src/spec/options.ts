@@ -88,9 +88,10 @@ export function positiveNumber(name: string, value: unknown): number {
   return value;
 }
 
-export function positiveInteger(name: string, value: unknown, min = 1): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw invalidArgument(`${name} must be an integer ≥ ${min}, got ${describe(value)}`);
+export function positiveInteger(name: string, value: unknown, min = 1, max = Infinity): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const range = max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw invalidArgument(`${name} must be an integer ${range}, got ${describe(value)}`);
   }
   return value;
 }
@@ -119,18 +120,27 @@ export function describe(value: unknown): string {
   }
 }
 
+/** Input sides above this are refused: no image is that large, and beyond 2^53 the shape arithmetic breaks. */
+export const MAX_RESOLUTION = 16384;
+
+function side(name: string, value: unknown, min: number): number {
+  const size = positiveInteger(name, value, min);
+  if (size > MAX_RESOLUTION) throw invalidArgument(`${name} must be at most ${MAX_RESOLUTION}, got ${size}`);
+  return size;
+}
+
 function resolveResolution(value: CommonOptions['resolution'], min: number): { height: number; width: number } {
   if (value === undefined) return { height: 224, width: 224 };
   if (typeof value === 'number') {
-    const size = positiveInteger('resolution', value, min);
+    const size = side('resolution', value, min);
     return { height: size, width: size };
   }
   if (typeof value !== 'object' || value === null) {
     throw invalidArgument(`resolution must be an integer ≥ ${min} or {height, width}, got ${describe(value)}`);
   }
   return {
-    height: positiveInteger('resolution.height', value.height, min),
-    width: positiveInteger('resolution.width', value.width, min),
+    height: side('resolution.height', value.height, min),
+    width: side('resolution.width', value.width, min),
   };
 }
 
@@ -174,6 +184,12 @@ export function resolveCommon(arch: Arch, options: CommonOptions): ResolvedCommo
   };
 }
 
+/**
+ * Most repeats of one row of a V2 body table: the paper's rows repeat at most 4 times. The spec is
+ * built block by block, so a huge count (from a corrupt file's metadata) would never finish.
+ */
+export const MAX_BLOCK_REPEATS = 1000;
+
 export function resolveV2Table(rows: readonly V2BlockRow[]): V2BlockRow[] {
   if (!Array.isArray(rows) || rows.length === 0) {
     throw invalidArgument(`blocks must be a non-empty array of {t, c, n, s} rows, got ${describe(rows)}`);
@@ -183,7 +199,7 @@ export function resolveV2Table(rows: readonly V2BlockRow[]): V2BlockRow[] {
     return {
       t: positiveNumber(`blocks[${i}].t`, row.t),
       c: positiveInteger(`blocks[${i}].c`, row.c),
-      n: positiveInteger(`blocks[${i}].n`, row.n),
+      n: positiveInteger(`blocks[${i}].n`, row.n, 1, MAX_BLOCK_REPEATS),
       s: oneOf(`blocks[${i}].s`, row.s, [1, 2] as const),
     };
   });

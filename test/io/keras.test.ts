@@ -201,6 +201,36 @@ test('keras: corrupted bytes give a result or a MobileNetError, never a crash; t
   assertMatchesNumpy(await parseKerasH5(original), 'keras_full_model.h5');
 });
 
+test('keras: a global heap object of size 0 or running past its collection → INVALID_FORMAT before HDF5 loops on it', { timeout: 60_000 }, async () => {
+  // Found by test/io/malformed-inputs.test.ts (a zero-filled range of keras_weights_only_vlen.h5):
+  // HDF5's global heap reader never advances past an object of size 0, so reading `layer_names`
+  // looped forever (native libhdf5 through h5py hangs on the same bytes).
+  const original = fixture('keras_weights_only_vlen.h5');
+  const collection = 2048; // the file's one global heap collection ("GCOL"), 4096 bytes: the vlen strings
+  assert.equal(new TextDecoder().decode(original.subarray(collection, collection + 4)), 'GCOL');
+  const empty = Uint8Array.from(original);
+  empty.fill(0, 2360, 2376); // the header of object 11: index 0 (free space) of 0 bytes
+  await assertRejectsWith(parseKerasH5(empty), 'INVALID_FORMAT', /global heap collection at byte 2048 holds an object \(index 0, at byte 2360\) of 0 bytes, which is empty/);
+  const long = Uint8Array.from(original);
+  new DataView(long.buffer).setUint32(2064 + 8, 0xfffffff0, true); // object 1's size
+  await assertRejectsWith(parseKerasH5(long), 'INVALID_FORMAT', /object \(index 1, at byte 2064\) of 4294967280 bytes, which runs past the collection's end at byte 6144/);
+  assertMatchesNumpy(await parseKerasH5(original), 'keras_weights_only_vlen.h5');
+});
+
+test('keras: a file that crashes the HDF5 library → INVALID_FORMAT saying so; the next parse gets a fresh library', { timeout: 60_000 }, async () => {
+  // Found by test/io/malformed-inputs.test.ts: HDF5 (C, in WASM) trusts sizes a corrupt file gives and
+  // can write out of bounds before it traps; after a long run of such files a trap escaped from the
+  // clean-up as a bare RuntimeError and every later parse, of valid files too, failed the same way.
+  // A global heap collection that claims 1 byte makes the library trap at once.
+  const original = fixture('keras_weights_only_vlen.h5');
+  const crashing = Uint8Array.from(original);
+  new DataView(crashing.buffer).setUint32(2048 + 8, 1, true); // the size of the collection at byte 2048
+  for (let round = 0; round < 2; round++) {
+    await assertRejectsWith(parseKerasH5(crashing), 'INVALID_FORMAT', /corrupt HDF5 content: the HDF5 library crashed: memory access out of bounds/);
+    assertMatchesNumpy(await parseKerasH5(original), 'keras_weights_only_vlen.h5');
+  }
+});
+
 test('keras: a non-Uint8Array argument → INVALID_ARGUMENT', async () => {
   // @ts-expect-error: a string where bytes belong, as an untyped caller could pass
   const promise = parseKerasH5('model.h5');

@@ -39,6 +39,19 @@ test('model metadata: malformed entries are refused, naming the key', () => {
     [{ 'mobilenet.split': '{"seed": 1}' }, 'INVALID_FORMAT', /'mobilenet\.split' must be/],
     [{ 'mobilenet.split': 'null' }, 'INVALID_FORMAT', /'mobilenet\.split' must be/],
     [{ 'mobilenet.split': '{"seed": 1, "validationFraction": 0.1, "classCounts": [4, 2.5]}' }, 'INVALID_FORMAT', /classCounts\?: whole numbers\}, got/],
+    // Found by test/io/malformed-inputs.test.ts: a repeat count of 2^53 + 1 was trusted, and building
+    // the graph for it ran out of memory (the spec was built block by block).
+    [
+      { 'mobilenet.model': 'mobilenet_v2', 'mobilenet.options': '{"resolution":32,"blocks":[{"t":1,"c":16,"n":9007199254740993,"s":1}]}' },
+      'INVALID_FORMAT',
+      /metadata 'mobilenet\.model' and 'mobilenet\.options': blocks\[0\]\.n must be an integer from 1 to 1000, got 9007199254740992/,
+    ],
+    // Also found there: a resolution of 2^53 passed the spec and failed in the graph's shape arithmetic
+    // with 'convOutputSize: inSize = 9007199254740992, expected an integer ≥ 1'.
+    [{ 'mobilenet.options': '{"resolution":9007199254740993}' }, 'INVALID_FORMAT', /metadata 'mobilenet\.model' and 'mobilenet\.options': resolution must be at most 16384, got 9007199254740992/],
+    [{ 'mobilenet.options': '{"alpha":-1}' }, 'INVALID_FORMAT', /metadata 'mobilenet\.model' and 'mobilenet\.options': alpha must be a positive number, got -1/],
+    [{ 'mobilenet.model': 'resnet50' }, 'INVALID_FORMAT', /metadata 'mobilenet\.model' and 'mobilenet\.options': .*resnet50/],
+    [{ 'mobilenet.preprocess': '{"crop":{"height":-1,"width":28},"interpolation":"bilinear","divisor":1,"mean":[0,0,0],"std":[1,1,1]}' }, 'INVALID_FORMAT', /metadata 'mobilenet\.preprocess': preprocess config: crop\.height must be/],
   ];
   for (const [change, code, pattern] of cases) {
     assert.throws(() => metadataFromStrings({ ...strings, ...change }, 'm.safetensors'), (e: unknown) => {

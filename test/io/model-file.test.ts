@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { MobileNet, MobileNetError, buildGraph, createSpec, detectFormat, initWeights, readModel, serializeSafetensors } from '../../src/index.js';
+import { MobileNet, MobileNetError, buildGraph, createSpec, detectFormat, initWeights, presetConfig, readModel, serializeSafetensors } from '../../src/index.js';
 import { parseNpy } from '../../src/io/npy.js';
 import { toFloat32 } from '../../src/tensor.js';
 import { fixturePath, maxAbsDiff, seededRandom } from '../helpers.js';
@@ -101,6 +101,20 @@ test('truncated or corrupt files of every format: a clear error, never a crash',
       });
     }
   }
+});
+
+test('safetensors metadata describing an absurd network is refused by name before the graph is built', async () => {
+  // Found by test/io/malformed-inputs.test.ts: a corrupted repeat count (2^53 + 1 blocks) made
+  // readModel build the spec block by block until the heap ran out.
+  const tensor = { dtype: 'float32' as const, shape: [1], data: new Float32Array(1) };
+  const bytes = serializeSafetensors(new Map([['w', tensor]]), {
+    'mobilenet.version': '1',
+    'mobilenet.model': 'mobilenet_v2',
+    'mobilenet.options': '{"resolution":32,"blocks":[{"t":1,"c":16,"n":9007199254740993,"s":1}]}',
+    'mobilenet.preprocess': JSON.stringify(presetConfig('torchvision', 32)),
+    'mobilenet.labels': '[]',
+  });
+  await rejects(readModel(bytes, { fileName: 'huge.safetensors' }), 'INVALID_FORMAT', /^huge\.safetensors: metadata 'mobilenet\.model' and 'mobilenet\.options': blocks\[0\]\.n must be an integer from 1 to 1000/);
 });
 
 test('a pickle naming a forbidden global is refused before anything runs', async () => {

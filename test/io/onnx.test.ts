@@ -14,6 +14,7 @@ import {
   type OnnxModel,
   type OnnxValueInfo,
 } from '../../src/io/onnx.js';
+import { importOnnx } from '../../src/io/onnx-import.js';
 import { MobileNetError, type ErrorCode } from '../../src/errors.js';
 import { float16ToFloat32, type DType, type Tensor } from '../../src/tensor.js';
 import { fixturePath, maxAbsDiff, seededRandom } from '../helpers.js';
@@ -391,6 +392,20 @@ test('onnx: an int attribute beyond 2^53 → UNSUPPORTED naming the attribute', 
 
 test('onnx: a model without a graph → INVALID_FORMAT', () => {
   assertThrowsWith(() => parseOnnxModel(fixture('helper_no_graph.onnx')), 'INVALID_FORMAT', /no graph/);
+});
+
+test('onnx import: Conv strides or dilations that make no sense → INVALID_FORMAT naming the node', () => {
+  // Found by test/io/malformed-inputs.test.ts: a varint of tiny_torch.onnx set to 0 made the strides
+  // [0, 0], and the shape helper's INVALID_ARGUMENT ('convOutputSize: stride = 0') named neither the
+  // node nor the file's part in it.
+  const withConvAttribute = (name: string, value: number[]): Uint8Array => {
+    const model = parseOnnxModel(fixture('tiny_torch.onnx'));
+    const conv = model.graph.nodes.find((n) => n.opType === 'Conv')!;
+    conv.attributes[name] = { type: 'ints', value };
+    return serializeOnnxModel(model);
+  };
+  assertThrowsWith(() => importOnnx(parseOnnxModel(withConvAttribute('strides', [0, 0]))), 'INVALID_FORMAT', /^ONNX import: Conv \/conv1\/Conv: convOutputSize: stride = 0/);
+  assertThrowsWith(() => importOnnx(parseOnnxModel(withConvAttribute('dilations', [40, 40]))), 'INVALID_FORMAT', /^ONNX import: Conv \/conv1\/Conv: convOutputSize: padded input size 18 .* smaller than the kernel extent 81/);
 });
 
 test('onnx: valid content the reader does not handle → UNSUPPORTED saying what', () => {

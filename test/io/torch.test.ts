@@ -209,6 +209,26 @@ test('torch: zip entries with an unknown compression method or lying sizes are r
   const bombHeaders = [...bomb.keys()].filter((i) => bomb[i] === 0x50 && bomb[i + 1] === 0x4b && bomb[i + 2] === 0x01 && bomb[i + 3] === 0x02);
   new DataView(bomb.buffer).setUint32(bombHeaders[0]! + 24, 0xfffffff0, true);
   assertRefused(() => parseTorchStateDict(bomb), 'INVALID_FORMAT', /claims to inflate/);
+  // A deflated entry whose compressed size runs past the file: refused before fflate allocates the
+  // 2 GB its uncompressed size claims (within the ratio a compressed size that large allows).
+  const long = zipSync({ 'archive/data.pkl': [pickle, { level: 6 }], 'archive/data/0': floats(1) });
+  const longHeaders = [...long.keys()].filter((i) => long[i] === 0x50 && long[i + 1] === 0x4b && long[i + 2] === 0x01 && long[i + 3] === 0x02);
+  new DataView(long.buffer).setUint32(longHeaders[0]! + 20, 0xfffffff0, true); // compressed size
+  new DataView(long.buffer).setUint32(longHeaders[0]! + 24, 0x7fffffff, true); // uncompressed size
+  assertRefused(() => parseTorchStateDict(long), 'INVALID_FORMAT', /'archive\/data\.pkl' declares 4294967280 compressed bytes in a \d+-byte file/);
+});
+
+test('torch: a zip64 end record claiming billions of entries is refused at once (fflate reads past the real ones as empty names)', () => {
+  // Found by test/io/malformed-inputs.test.ts: the entry limit counted distinct names, so the
+  // 4294967295 records read past the end (all zeros: name '', 0 bytes stored) never reached it and
+  // the parse ran for hours.
+  const bytes = new Uint8Array(fixture('state_dict_protocol4.pt'));
+  let zip64End = -1;
+  for (let i = 0; i + 4 <= bytes.length; i++) if (bytes[i] === 0x50 && bytes[i + 1] === 0x4b && bytes[i + 2] === 0x06 && bytes[i + 3] === 0x06) zip64End = i;
+  assert.ok(zip64End > 0, 'torch.save writes a zip64 end record');
+  new DataView(bytes.buffer).setUint32(zip64End + 32, 0xffffffff, true); // total entries
+  new DataView(bytes.buffer).setUint32(zip64End + 48, bytes.length, true); // central directory offset: the end of the file
+  assertRefused(() => parseTorchStateDict(bytes), 'INVALID_FORMAT', /zip entry '' appears twice \(corrupt central directory\?\)/);
 });
 
 // ---- the restricted unpickler on hand-made pickles ----
