@@ -33,6 +33,13 @@ export interface DatasetSplit {
   validationFraction: number;
   /** Images per class in the folder at training time: the split is only the same on the same files. */
   classCounts?: number[];
+  /** SHA-256 (hex) of the folder's image paths at training time: same counts with renamed or moved files change the split too. */
+  filesSha256?: string;
+}
+
+/** A SHA-256 digest as 64 lower-case hexadecimal digits. */
+export function isSha256(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
 }
 
 /** The preprocessing each convention's published weights expect. */
@@ -110,16 +117,18 @@ export function metadataFromStrings(strings: Record<string, string>, where: stri
   if (strings['mobilenet.source'] !== undefined) meta.source = strings['mobilenet.source'];
   if (strings['mobilenet.split'] !== undefined) {
     const split = parseJson('mobilenet.split', strings['mobilenet.split'], where);
-    const { seed, validationFraction, classCounts } = (typeof split === 'object' && split !== null ? split : {}) as Partial<Record<keyof DatasetSplit, unknown>>;
+    const { seed, validationFraction, classCounts, filesSha256 } = (typeof split === 'object' && split !== null ? split : {}) as Partial<Record<keyof DatasetSplit, unknown>>;
     const countsOk = classCounts === undefined || (Array.isArray(classCounts) && classCounts.every((c) => Number.isSafeInteger(c) && (c as number) >= 0));
-    if (!Number.isSafeInteger(seed) || typeof validationFraction !== 'number' || !(validationFraction > 0 && validationFraction < 1) || !countsOk) {
+    const hashOk = filesSha256 === undefined || isSha256(filesSha256);
+    if (!Number.isSafeInteger(seed) || typeof validationFraction !== 'number' || !(validationFraction > 0 && validationFraction < 1) || !countsOk || !hashOk) {
       throw new MobileNetError(
         'INVALID_FORMAT',
-        `${where}: metadata 'mobilenet.split' must be {seed: an integer, validationFraction: between 0 and 1, classCounts?: whole numbers}, got ${strings['mobilenet.split']}`,
+        `${where}: metadata 'mobilenet.split' must be {seed: an integer, validationFraction: between 0 and 1, classCounts?: whole numbers, filesSha256?: 64 hex digits}, got ${strings['mobilenet.split']}`,
       );
     }
     meta.split = { seed: seed as number, validationFraction };
     if (classCounts !== undefined) meta.split.classCounts = [...(classCounts as number[])];
+    if (filesSha256 !== undefined) meta.split.filesSha256 = filesSha256 as string;
   }
   return meta;
 }

@@ -3,8 +3,9 @@
  * metrics.jsonl, a checkpoint every epoch and every few minutes (atomic), exact resume, Ctrl-C that
  * saves and exits, and the trained model as fp16 safetensors with its labels and preprocessing.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import { MobileNetError } from '../errors.js';
@@ -163,6 +164,8 @@ interface Data {
   skipped?: string[];
   /** Folder datasets: images per class before the split (the split depends on them). */
   classCounts?: number[];
+  /** Folder datasets: SHA-256 of the image paths in load order (the split depends on them too). */
+  filesSha256?: string;
 }
 
 interface DataRequest {
@@ -199,19 +202,34 @@ async function loadData(o: DataRequest, seed: number): Promise<Data> {
     const split = splitDataset(all, o.validationFraction ?? DEFAULT_VALIDATION_FRACTION, seed);
     const classCounts = all.classes.map(() => 0);
     for (let i = 0; i < all.size; i++) classCounts[all.labels[i]!]!++;
-    return { train: split.train, test: split.validation, stats: measureMeanStd(split.train), name: o.dataset, skipped: all.skipped.map((s) => s.path), classCounts };
+    const filesSha256 = createHash('sha256')
+      .update(all.files.map((f) => relative(dir, f).split(sep).join('/')).join('\n'))
+      .digest('hex');
+    return { train: split.train, test: split.validation, stats: measureMeanStd(split.train), name: o.dataset, skipped: all.skipped.map((s) => s.path), classCounts, filesSha256 };
   }
   throw new MobileNetError('INVALID_ARGUMENT', `--dataset must be fashion-mnist, sample or folder:<dir>, got '${o.dataset}'`);
 }
 
+/** What a folder looked like when a run started: recorded in its checkpoint and in its model. */
+interface FolderRecord {
+  classCounts?: number[] | undefined;
+  filesSha256?: string | undefined;
+}
+
 /**
  * How a folder differs from when a model was trained on it (its seeded split only holds out the same
- * images if every class has the same files), or undefined when the counts agree.
+ * images if every class has the same files), or undefined when it does not (or nothing was recorded).
  */
-function folderChange(recorded: readonly number[], now: readonly number[], classes: readonly string[]): string | undefined {
-  if (recorded.length !== now.length) return `it had ${recorded.length} classes, it now has ${now.length}`;
-  const changed = now.flatMap((n, c) => (n === recorded[c] ? [] : [`'${classes[c]}' had ${recorded[c]} images, now ${n}`]));
-  if (changed.length === 0) return undefined;
+function folderChange(recorded: FolderRecord | undefined, now: Data, classes: readonly string[]): string | undefined {
+  if (!recorded?.classCounts || !now.classCounts) return undefined;
+  const [was, is] = [recorded.classCounts, now.classCounts];
+  if (was.length !== is.length) return `it had ${was.length} classes, it now has ${is.length}`;
+  const changed = is.flatMap((n, c) => (n === was[c] ? [] : [`'${classes[c]}' had ${was[c]} images, now ${n}`]));
+  if (changed.length === 0) {
+    // Models from before the file list was recorded only have the counts to go by.
+    const renamed = recorded.filesSha256 !== undefined && now.filesSha256 !== undefined && recorded.filesSha256 !== now.filesSha256;
+    return renamed ? 'the same number of images per class, but other file names: files were renamed, moved between classes or replaced by others' : undefined;
+  }
   return `${changed.slice(0, 3).join('; ')}${changed.length > 3 ? `; ${changed.length - 3} more classes changed` : ''}`;
 }
 
@@ -360,6 +378,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   if (o.trainImages !== undefined) dataSettings.trainImages = o.trainImages;
   if (o.dataset.startsWith('folder:')) dataSettings.validationFraction = o.validationFraction ?? DEFAULT_VALIDATION_FRACTION;
   if (data.classCounts) dataSettings.classCounts = data.classCounts;
+  if (data.filesSha256) dataSettings.filesSha256 = data.filesSha256;
   let resumedState: TrainState | undefined;
   let resumedOptimizer;
   let resumedEma;
@@ -376,11 +395,12 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     if (!sameConfig(c.state.config, config)) {
       throw new MobileNetError('INVALID_ARGUMENT', `cannot resume: the checkpoint was trained with ${JSON.stringify(c.state.config)}, this run asks for ${JSON.stringify(config)}`);
     }
-    const recordedCounts = c.state.data?.classCounts;
-    const change = recordedCounts && data.classCounts ? folderChange(recordedCounts, data.classCounts, classes) : undefined;
+    const change = folderChange(c.state.data, data, classes);
     if (change) {
       throw new MobileNetError('INVALID_ARGUMENT', `cannot resume: the folder ${o.dataset.slice('folder:'.length)} changed since the run started (${change}), so its seeded split would hold out other images`);
     }
+    // A run started before the file list was recorded resumes on the counts alone.
+    if (c.state.data && c.state.data.filesSha256 === undefined) delete dataSettings.filesSha256;
     if (c.state.data && !sameConfig(c.state.data, dataSettings)) {
       throw new MobileNetError('INVALID_ARGUMENT', `cannot resume: the checkpoint was trained on ${JSON.stringify(c.state.data)}, this run asks for ${JSON.stringify(dataSettings)}`);
     }
@@ -420,6 +440,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   if (dataSettings.validationFraction !== undefined) {
     modelMeta.split = { seed: config.seed, validationFraction: dataSettings.validationFraction };
     if (data.classCounts) modelMeta.split.classCounts = data.classCounts;
+    if (data.filesSha256) modelMeta.split.filesSha256 = data.filesSha256;
   }
 
   /** Where the checkpoint on disk stands (a diverged run names it: it is the last good state). */
@@ -597,7 +618,7 @@ export async function evaluateModel(path: string, options: EvaluateOptions): Pro
       `${path} was trained on other classes than ${options.dataset} has: its class ${differs} is '${labels[differs]}', the dataset's is '${classes[differs]}'`,
     );
   }
-  const change = split?.classCounts && data.classCounts ? folderChange(split.classCounts, data.classCounts, classes) : undefined;
+  const change = folderChange(split, data, classes);
   if (change) {
     throw new MobileNetError(
       'INVALID_ARGUMENT',

@@ -6,7 +6,7 @@
  */
 import { MobileNetError } from '../errors.js';
 import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
-import { metadataFromStrings, metadataToStrings, type ModelMetadata } from '../model/metadata.js';
+import { isSha256, metadataFromStrings, metadataToStrings, type ModelMetadata } from '../model/metadata.js';
 import type { Weights } from '../runtime/weights.js';
 import { toFloat32, type NamedTensors, type Tensor } from '../tensor.js';
 import { emaStateKey } from './ema.js';
@@ -41,6 +41,8 @@ export interface DataSettings {
   validationFraction?: number;
   /** Folder datasets: images per class when the run started (the seeded split depends on them). */
   classCounts?: number[];
+  /** Folder datasets: SHA-256 (hex) of the image paths, relative and '/'-separated, one per line in load order. */
+  filesSha256?: string;
   augment: { cropPadding: number; horizontalFlip: boolean; randomErasing?: number };
 }
 
@@ -135,6 +137,9 @@ function checkTrainState(state: unknown, where: string): asserts state is TrainS
   }
   if (d !== undefined && d.classCounts !== undefined && !(Array.isArray(d.classCounts) && d.classCounts.every(isCount))) {
     throw bad(`data.classCounts must be whole numbers ≥ 0, got ${JSON.stringify(d.classCounts)}`);
+  }
+  if (d !== undefined && d.filesSha256 !== undefined && !isSha256(d.filesSha256)) {
+    throw bad(`data.filesSha256 must be 64 hexadecimal digits, got ${JSON.stringify(d.filesSha256)}`);
   }
   const p = state.progress;
   if (p !== undefined) {

@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
+import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { repoRoot } from '../helpers.js';
 import { loadFashionMnist } from '../../src/node/datasets.js';
@@ -102,7 +103,7 @@ test('train --dataset folder: --weights: a resumed run keeps the pretrained norm
   const dir = mkdtempSync(join(tmpdir(), 'mobilenet-transfer-'));
   try {
     const images = join(dir, 'images');
-    await writeFolder(images);
+    const written = await writeFolder(images);
     // Seed 3: the held-out 10% differs from eval's default split (seed 0).
     const args = ['train', '--dataset', `folder:${images}`, '--resolution', '28', '--weights', BUNDLED, '--freeze-backbone',
       '--epochs', '2', '--batch', '16', '--lr', '0.05', '--seed', '3'];
@@ -116,7 +117,10 @@ test('train --dataset folder: --weights: a resumed run keeps the pretrained norm
     assert.equal(mb!.metadata['mobilenet.preprocess'], ma!.metadata['mobilenet.preprocess']);
     for (const [name, t] of ma!.tensors) assert.deepEqual(mb!.tensors.get(name)!.data, t.data, `${name} differs after the resume`);
 
-    assert.deepEqual(JSON.parse(ma!.metadata['mobilenet.split']!), { seed: 3, validationFraction: 0.1, classCounts: [30, 30, 30] });
+    // The file list as torchvision's ImageFolder orders it: relative paths sorted by code point.
+    const paths = written.map((f) => relative(images, f).split(sep).join('/')).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+    const filesSha256 = createHash('sha256').update(paths.join('\n')).digest('hex');
+    assert.deepEqual(JSON.parse(ma!.metadata['mobilenet.split']!), { seed: 3, validationFraction: 0.1, classCounts: [30, 30, 30], filesSha256 });
     const asRun = JSON.parse(readFileSync(join(a, 'evaluation.json'), 'utf8')) as { accuracy: number; loss: number; confusion: number[][] };
     // The checkpoint holds the run's fp32 weights: eval must reproduce the run's own final evaluation.
     const e = runCli(['eval', join(a, 'checkpoint.safetensors'), '--dataset', `folder:${images}`, '--json']);
@@ -134,6 +138,15 @@ test('train --dataset folder: --weights: a resumed run keeps the pretrained norm
     assert.equal(resumedChanged.status, 2, resumedChanged.stderr);
     assert.match(resumedChanged.stderr, /cannot resume: the folder .* changed since the run started \('bag' had 30 images, now 31\)/);
     rmSync(join(images, 'bag', 'extra.png'));
+    // The same counts with a file renamed (it sorts last in its class, so the split moves): refused too.
+    renameSync(join(images, 'bag', '000.png'), join(images, 'bag', 'zzz.png'));
+    const moved = runCli(['eval', join(a, 'model.safetensors'), '--dataset', `folder:${images}`]);
+    assert.equal(moved.status, 2, moved.stderr);
+    assert.match(moved.stderr, /the folder changed since .* \(the same number of images per class, but other file names/);
+    const resumedMoved = runCli([...args, '--out', b, '--resume']);
+    assert.equal(resumedMoved.status, 2, resumedMoved.stderr);
+    assert.match(resumedMoved.stderr, /cannot resume: the folder .* changed since the run started \(the same number of images per class, but other file names/);
+    renameSync(join(images, 'bag', 'zzz.png'), join(images, 'bag', '000.png'));
     // Same class count, another name: the per-class numbers would land on the wrong classes.
     renameSync(join(images, 'trouser'), join(images, 'trousers'));
     const renamed = runCli(['eval', join(a, 'model.safetensors'), '--dataset', `folder:${images}`]);

@@ -15,7 +15,7 @@ const meta: ModelMetadata = {
   preprocess: presetConfig('keras', 28),
   labels: ['ankle-boot', 'bag', 'trouser'],
   source: 'trained by mobilenet-ts on folder:/data/shoes',
-  split: { seed: 3, validationFraction: 0.1, classCounts: [12, 0, 7] },
+  split: { seed: 3, validationFraction: 0.1, classCounts: [12, 0, 7], filesSha256: 'ab'.repeat(32) },
 };
 
 test('model metadata round-trips, the held-out split included; a file without it reads as undefined', () => {
@@ -34,11 +34,13 @@ test('model metadata: malformed entries are refused, naming the key', () => {
     [{ 'mobilenet.options': '[1]' }, 'INVALID_FORMAT', /'mobilenet\.options' must be a JSON object/],
     [{ 'mobilenet.labels': '["a", 2]' }, 'INVALID_FORMAT', /'mobilenet\.labels' must be a JSON array of strings/],
     [{ 'mobilenet.preprocess': '{' }, 'INVALID_FORMAT', /'mobilenet\.preprocess' is not valid JSON/],
-    [{ 'mobilenet.split': '{"seed": 1.5, "validationFraction": 0.1}' }, 'INVALID_FORMAT', /'mobilenet\.split' must be \{seed: an integer, validationFraction: between 0 and 1, classCounts\?: whole numbers\}, got \{"seed": 1\.5/],
+    [{ 'mobilenet.split': '{"seed": 1.5, "validationFraction": 0.1}' }, 'INVALID_FORMAT', /'mobilenet\.split' must be \{seed: an integer, validationFraction: between 0 and 1, classCounts\?: whole numbers, filesSha256\?: 64 hex digits\}, got \{"seed": 1\.5/],
+    [{ 'mobilenet.split': `{"seed": 1, "validationFraction": 0.1, "filesSha256": "${'AB'.repeat(32)}"}` }, 'INVALID_FORMAT', /'mobilenet\.split' must be/],
+    [{ 'mobilenet.split': `{"seed": 1, "validationFraction": 0.1, "filesSha256": "${'a'.repeat(63)}"}` }, 'INVALID_FORMAT', /'mobilenet\.split' must be/],
     [{ 'mobilenet.split': '{"seed": 1, "validationFraction": 1}' }, 'INVALID_FORMAT', /'mobilenet\.split' must be/],
     [{ 'mobilenet.split': '{"seed": 1}' }, 'INVALID_FORMAT', /'mobilenet\.split' must be/],
     [{ 'mobilenet.split': 'null' }, 'INVALID_FORMAT', /'mobilenet\.split' must be/],
-    [{ 'mobilenet.split': '{"seed": 1, "validationFraction": 0.1, "classCounts": [4, 2.5]}' }, 'INVALID_FORMAT', /classCounts\?: whole numbers\}, got/],
+    [{ 'mobilenet.split': '{"seed": 1, "validationFraction": 0.1, "classCounts": [4, 2.5]}' }, 'INVALID_FORMAT', /classCounts\?: whole numbers, filesSha256\?: 64 hex digits\}, got \{"seed": 1, "validationFraction": 0\.1, "classCounts": \[4, 2\.5\]/],
     // Found by test/io/malformed-inputs.test.ts: a repeat count of 2^53 + 1 was trusted, and building
     // the graph for it ran out of memory (the spec was built block by block).
     [

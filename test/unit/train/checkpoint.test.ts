@@ -78,6 +78,7 @@ test('checkpoint: a malformed train.state is refused with a message naming the f
     [{ ...s, progress: { ...s.progress, seconds: -1 } }, 'INVALID_FORMAT', /progress must be/],
     [{ ...s, data: { dataset: 'folder:x', augment: {}, classCounts: [3, -1] } }, 'INVALID_FORMAT', /data\.classCounts must be whole numbers ≥ 0, got \[3,-1\]/],
     [{ ...s, data: { dataset: 'folder:x', augment: {}, classCounts: 'many' } }, 'INVALID_FORMAT', /data\.classCounts must be/],
+    [{ ...s, data: { dataset: 'folder:x', augment: {}, filesSha256: 'sha256:0' } }, 'INVALID_FORMAT', /data\.filesSha256 must be 64 hexadecimal digits, got "sha256:0"/],
   ];
   for (const [state, code, pattern] of cases) assertRefused(withState(state), code, pattern);
 });
