@@ -41,6 +41,8 @@ export interface DownloadOptions {
    * listener handles it (so Ctrl-C still ends the process). Default true.
    */
   handleSignals?: boolean;
+  /** Never touch the network: a download is an error. Default: $MOBILENET_OFFLINE is set (and not 0). */
+  offline?: boolean;
 }
 
 export interface FetchPretrainedOptions extends DownloadOptions {
@@ -48,8 +50,10 @@ export interface FetchPretrainedOptions extends DownloadOptions {
   cacheDir?: string;
   /** Download again even when a verified file is cached. */
   force?: boolean;
-  /** Never touch the network: a file not in the cache is an error. Default: $MOBILENET_OFFLINE is set. */
-  offline?: boolean;
+}
+
+function isOffline(options: DownloadOptions): boolean {
+  return options.offline ?? (process.env['MOBILENET_OFFLINE'] !== undefined && process.env['MOBILENET_OFFLINE'] !== '0');
 }
 
 export interface DownloadTarget extends ExpectedHash {
@@ -132,6 +136,7 @@ function startProgress(enabled: boolean, label: string, total: number | undefine
  * is always removed.
  */
 export async function downloadFile(target: DownloadTarget, options: DownloadOptions = {}): Promise<DownloadResult> {
+  if (isOffline(options)) throw networkError(target, 'offline (MOBILENET_OFFLINE is set)');
   const fetchImpl: FetchLike | undefined = options.fetchImpl ?? (globalThis.fetch as FetchLike | undefined);
   if (typeof fetchImpl !== 'function') throw networkError(target, 'no fetch implementation is available (Node ≥ 18 has one)');
   const folder = dirname(target.path);
@@ -283,8 +288,7 @@ export async function fetchPretrained(entry: PretrainedEntry, options: FetchPret
     if (sizeOk && (digest === undefined || digestMatches(digest, target))) return path;
     staleNote = digest !== undefined ? ` (the cached file has sha256 ${digest}, expected ${known!})` : ' (the cached file has the wrong size)';
   }
-  const offline = options.offline ?? (process.env['MOBILENET_OFFLINE'] !== undefined && process.env['MOBILENET_OFFLINE'] !== '0');
-  if (offline) throw networkError(target, `offline (MOBILENET_OFFLINE is set) and not in the cache${staleNote}`);
+  if (isOffline(options)) throw networkError(target, `offline (MOBILENET_OFFLINE is set) and not in the cache${staleNote}`);
   try {
     return (await downloadFile(target, options)).path;
   } catch (error) {

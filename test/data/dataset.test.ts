@@ -322,6 +322,10 @@ test('ensureFashionMnist (--download) uses a folder that has every file, and fet
     );
     assert.deepEqual(calls, ['http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/train-images-idx3-ubyte.gz']);
     assert.deepEqual(readdirSync(dir).sort(), ['t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz']);
+    // Offline (MOBILENET_OFFLINE, or offline: true): refused before any fetch.
+    calls.length = 0;
+    await assertRejected(ensureFashionMnist({ dataDir: dir, fetchImpl: fakeFetch, handleSignals: false, offline: true }), 'NETWORK_ERROR', /offline \(MOBILENET_OFFLINE is set\)/);
+    assert.deepEqual(calls, []);
     // Every file there (gzipped or not): the folder is used as it is, nothing fetched.
     const { gunzipSync } = await import('node:zlib');
     for (const name of [FASHION_MNIST_FILES.train.images, FASHION_MNIST_FILES.train.labels]) {

@@ -18,7 +18,7 @@ interface BenchFlags extends RawModelFlags {
   json?: boolean;
 }
 
-/** One core's WebAssembly SIMD peak on the reference machine (shared/REFERENCES.md): GFLOP/s. */
+/** One core's WebAssembly SIMD peak, measured on the reference machine (the 2-vCPU VM of docs/results): GFLOP/s. */
 const PEAK_GFLOPS: Record<string, number> = { relaxed: 55, simd: 44 };
 
 export interface BenchResult {
@@ -50,7 +50,7 @@ export function registerBench(program: Command): void {
     .option('--resolution <R>', 'input size: an integer ≥ 32, or HxW')
     .option('--classes <N>', 'classifier outputs')
     .option('--convention <name>', 'torchvision | keras | slim')
-    .option('--profile', 'wasm: time every layer (one run after the timed ones): ms, GFLOP/s, share of the total')
+    .option('--profile', 'wasm: time every layer (the median of 5 profiled runs after the timed ones): ms, GFLOP/s, share of the total')
     .option('--json', 'print one JSON object')
     .action(async (model: string, flags: BenchFlags) => {
       const backend = parseChoice('--backend', flags.backend, ['wasm', 'ref'] as const) as Backend;

@@ -126,7 +126,7 @@ export function registerExperiments(program: Command): void {
     .option('--alphas <list>', 'width multipliers α', '1,0.75,0.5,0.25')
     .option('--resolutions <list>', 'input sizes (the 28×28 images are resized; small-input variant)', '28,24,20,16')
     .option('--dataset <name>', 'fashion-mnist | sample (bundled 1,000 images)', 'fashion-mnist')
-    .option('--data-dir <dir>', 'where the Fashion-MNIST IDX files are (default /usr/share/datasets/fashion-mnist)')
+    .option('--data-dir <dir>', 'where the Fashion-MNIST IDX files are (default /usr/share/datasets/fashion-mnist, else the cache folder train --download fills)')
     .option('--train-images <n>', 'the budget: a seeded random subset of this many training images…', '10000')
     .option('--epochs <n>', '…for this many epochs (SGD Nesterov, cosine schedule, label smoothing 0.1, crop and flip)', '2')
     .option('--batch <n>', 'batch size', '64')

@@ -23,14 +23,14 @@ function addModelFlags(command: Command, modelRequired: boolean): Command {
     command.option('--model <name|file>', 'a weights file (.safetensors, .onnx, .pth, .h5), published weights (mobilenet models --pretrained), or a model name used with --weights (default: the bundled Fashion-MNIST model)');
   }
   return command
-    .option('--weights <file>', 'weights for the model named by --model (.pth, .h5, .safetensors)')
+    .option('--weights <file>', 'weights for a model given by name (.pth, .h5, .safetensors)')
     .option('--alpha <A>', 'width multiplier (inferred from .pth/.h5 weights when absent)')
     .option('--resolution <R>', 'input size: an integer ≥ 32, or HxW')
     .option('--classes <N>', 'classifier outputs (taken from the weights when absent)')
     .option('--convention <name>', 'torchvision | keras | slim (default: the weights file\'s source)')
     .option('--backend <name>', 'wasm (WebAssembly SIMD) or ref (the reference kernels)', 'wasm')
     .option('--threads <n>', 'wasm: threads (default: one per core)')
-    .option('--batch <n>', 'how many images to process at a time: memory grows with this, not with the number of images', String(IMAGE_CHUNK));
+    .option('--batch <n>', 'images (predict: examples) run at a time: the engine\'s memory grows with this, not with their number', String(IMAGE_CHUNK));
 }
 
 /** The model trained by this project on Fashion-MNIST, shipped in the package (models/). */
@@ -210,7 +210,7 @@ exits with code 2.`,
 
   program
     .command('convert')
-    .description('convert weights between formats: .pth / .h5 / .onnx / .safetensors → .safetensors / .onnx')
+    .description('convert weights between formats: .pth / .h5 / .safetensors → .safetensors / .onnx; .onnx → .onnx (an ONNX graph has no architecture to write as safetensors)')
     .argument('<in>', 'a weights file')
     .argument('<out>', 'the output file; its extension (.safetensors or .onnx) picks the format')
     .option('--model <name>', 'the architecture, when it cannot be inferred from the weights')
