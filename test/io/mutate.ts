@@ -212,47 +212,28 @@ export async function fuzz(target: MutationTarget, count: number, seed: number, 
 
 const u32le = (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
 
+/** The size, offset and count fields of each zip record, by signature: [offset in the record, size, name]. */
+const ZIP_RECORD_FIELDS: ReadonlyMap<number, ReadonlyArray<readonly [number, 2 | 4 | 8, string]>> = new Map([
+  [0x04034b50, [[8, 2, 'local method'], [18, 4, 'local compressed size'], [22, 4, 'local size'], [26, 2, 'local name length'], [28, 2, 'local extra length']]],
+  [
+    0x02014b50,
+    [
+      [10, 2, 'central method'], [20, 4, 'central compressed size'], [24, 4, 'central size'], [28, 2, 'central name length'],
+      [30, 2, 'central extra length'], [32, 2, 'central comment length'], [42, 4, 'central local header offset'],
+    ],
+  ],
+  [0x06054b50, [[8, 2, 'eocd entries on disk'], [10, 2, 'eocd entries'], [12, 4, 'eocd directory size'], [16, 4, 'eocd directory offset'], [20, 2, 'eocd comment length']]],
+  [0x06064b50, [[24, 8, 'zip64 entries on disk'], [32, 8, 'zip64 entries'], [40, 8, 'zip64 directory size'], [48, 8, 'zip64 directory offset']]],
+  [0x07064b50, [[8, 8, 'zip64 eocd offset']]],
+] as const);
+
 /** The size, offset and count fields of every zip record (local header, central directory, end records). */
 export function zipFields(bytes: Uint8Array): Field[] {
   const fields: Field[] = [];
-  const add = (offset: number, size: 2 | 4 | 8, what: string): void => {
-    if (offset + size <= bytes.length) fields.push({ offset, size, littleEndian: true, what });
-  };
   for (let at = 0; at + 4 <= bytes.length; at++) {
     if (bytes[at] !== 0x50 || bytes[at + 1] !== 0x4b) continue;
-    switch (u32le(bytes, at)) {
-      case 0x04034b50: // local file header
-        add(at + 8, 2, 'local method');
-        add(at + 18, 4, 'local compressed size');
-        add(at + 22, 4, 'local size');
-        add(at + 26, 2, 'local name length');
-        add(at + 28, 2, 'local extra length');
-        break;
-      case 0x02014b50: // central directory header
-        add(at + 10, 2, 'central method');
-        add(at + 20, 4, 'central compressed size');
-        add(at + 24, 4, 'central size');
-        add(at + 28, 2, 'central name length');
-        add(at + 30, 2, 'central extra length');
-        add(at + 32, 2, 'central comment length');
-        add(at + 42, 4, 'central local header offset');
-        break;
-      case 0x06054b50: // end of central directory
-        add(at + 8, 2, 'eocd entries on disk');
-        add(at + 10, 2, 'eocd entries');
-        add(at + 12, 4, 'eocd directory size');
-        add(at + 16, 4, 'eocd directory offset');
-        add(at + 20, 2, 'eocd comment length');
-        break;
-      case 0x06064b50: // zip64 end of central directory
-        add(at + 24, 8, 'zip64 entries on disk');
-        add(at + 32, 8, 'zip64 entries');
-        add(at + 40, 8, 'zip64 directory size');
-        add(at + 48, 8, 'zip64 directory offset');
-        break;
-      case 0x07064b50: // zip64 locator
-        add(at + 8, 8, 'zip64 eocd offset');
-        break;
+    for (const [offset, size, what] of ZIP_RECORD_FIELDS.get(u32le(bytes, at)) ?? []) {
+      if (at + offset + size <= bytes.length) fields.push({ offset: at + offset, size, littleEndian: true, what });
     }
   }
   return fields;
