@@ -155,6 +155,7 @@ def write_torch_fixtures(out: Path) -> None:
         sd[name] = tensor
     torch.save(sd, out / 'state_dict.pt')
     torch.save(sd, out / 'state_dict_protocol4.pt', pickle_protocol=4)
+    torch.save(sd, out / 'state_dict_legacy.pt', _use_new_zipfile_serialization=False)
 
     expected = out / 'torch_expected'
     expected.mkdir()
@@ -175,11 +176,10 @@ def write_torch_fixtures(out: Path) -> None:
         'ema_scale': torch.nn.Parameter(torch.tensor([0.5, 0.25])),
     }
     torch.save(checkpoint, out / 'checkpoint.pt')
+    torch.save(checkpoint, out / 'checkpoint_legacy.pt', _use_new_zipfile_serialization=False)
 
     torch.save({'weight': torch.ones(2), 'payload': ForbiddenSystemCall()}, out / 'refuse_system.pt')
     torch.save({'weight': torch.ones(2), 'config': SomeModelClass()}, out / 'refuse_main_class.pt')
-    small = collections.OrderedDict([('weight', torch.ones(2, 2))])
-    torch.save(small, out / 'refuse_legacy.pt', _use_new_zipfile_serialization=False)
 
 
 # --- safetensors, assembled from the format description ----------------------------------------
@@ -247,6 +247,8 @@ Written by `tools/gen_io_fixtures.py` ({python}, numpy {numpy}, torch {torch}); 
   an empty (0, 3) tensor, a transpose (non-contiguous), a permute, an expand (stride 0), and three
   views into one 24-float storage at offsets 2, 11 (non-contiguous) and 1 (stride 5).
 - `state_dict_protocol4.pt`: the same dict with `pickle_protocol=4` (FRAME, MEMOIZE, STACK_GLOBAL, ...).
+- `state_dict_legacy.pt`, `checkpoint_legacy.pt`: `state_dict.pt`'s dict and `checkpoint.pt`'s object
+  saved with `_use_new_zipfile_serialization=False` (the legacy pickle-stream format of torch < 1.6).
 - `torch_expected/<name>.npy`: every tensor of `state_dict.pt`, as `np.save(np.array(t.numpy(), order='C'))`;
   bfloat16 as `t.float()`.
 - `checkpoint.pt`: `{{'epoch': 3, 'arch': 'mobilenet_v2', 'best_acc1': 71.875, 'milestones': [30, 60, (90, 'end')],
@@ -254,8 +256,7 @@ Written by `tools/gen_io_fixtures.py` ({python}, numpy {numpy}, torch {torch}); 
   'ema_scale': nn.Parameter([0.5, 0.25])}}`.
 - Refused on purpose (never loaded by the generator): `refuse_system.pt` holds an object whose
   `__reduce__` returns `(os.system, ('echo pwned',))` (pickled as global 'posix system');
-  `refuse_main_class.pt` holds an instance of `__main__.SomeModelClass`; `refuse_legacy.pt` was
-  saved with `_use_new_zipfile_serialization=False`.
+  `refuse_main_class.pt` holds an instance of `__main__.SomeModelClass`.
 
 ## safetensors (assembled with struct + json from the format description; no safetensors package here)
 - `tensors.safetensors`: the npy arrays `f4_2x3 f2_specials f8_5 i8_extremes i4_2x2x2 i2_7 i1_6

@@ -121,10 +121,23 @@ function decodeLong(bytes: Uint8Array): number | bigint {
 
 /**
  * Runs the restricted pickle machine over `bytes` and returns the object the pickle describes.
- * Throws MobileNetError: INVALID_FORMAT for truncated or malformed pickles, UNSUPPORTED for
- * opcodes and globals outside the allow-list.
+ * Throws MobileNetError: INVALID_FORMAT for truncated or malformed pickles (and for bytes after
+ * the pickle's STOP), UNSUPPORTED for opcodes and globals outside the allow-list.
  */
 export function unpickle(bytes: Uint8Array, options: UnpickleOptions): unknown {
+  return run(bytes, 0, options, true).value;
+}
+
+/**
+ * One pickle of a stream of them (legacy torch.save files are several pickles and raw data in a
+ * row): runs from `start` to the first STOP and returns the value and the offset after the STOP.
+ * Offsets in messages count from the start of `bytes`.
+ */
+export function unpickleAt(bytes: Uint8Array, start: number, options: UnpickleOptions): { value: unknown; end: number } {
+  return run(bytes, start, options, false);
+}
+
+function run(bytes: Uint8Array, start: number, options: UnpickleOptions, whole: boolean): { value: unknown; end: number } {
   const source = options.source ?? 'pickle';
   const maxMarkDepth = options.maxMarkDepth ?? DEFAULT_MAX_MARK_DEPTH;
   const maxMemoEntries = options.maxMemoEntries ?? DEFAULT_MAX_MEMO_ENTRIES;
@@ -132,8 +145,8 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): unknown {
   const stack: unknown[] = [];
   const marks: number[] = []; // stack lengths at each open MARK
   const memo = new Map<number, unknown>();
-  let pos = 0;
-  let at = 0; // offset of the opcode being executed
+  let pos = start;
+  let at = start; // offset of the opcode being executed
   let op = 0;
 
   const opName = (): string => OPCODE_NAMES.get(op) ?? `0x${op.toString(16).padStart(2, '0')}`;
@@ -278,8 +291,8 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): unknown {
         // STOP
         if (marks.length > 0) throw invalid(`${marks.length} MARK(s) still open`);
         if (stack.length !== 1) throw invalid(`expected exactly one value on the stack, found ${stack.length}`);
-        if (pos !== bytes.length) throw invalid(`${bytes.length - pos} unexpected bytes after STOP`);
-        return stack[0];
+        if (whole && pos !== bytes.length) throw invalid(`${bytes.length - pos} unexpected bytes after STOP`);
+        return { value: stack[0], end: pos };
       }
       case 0x28: // MARK
         if (marks.length >= maxMarkDepth) throw invalid(`more than ${maxMarkDepth} nested MARKs`);

@@ -12,7 +12,17 @@
  * globals a state dict needs; each is re-implemented here in a few lines, so nothing from the file
  * is ever run. Tensors are copied out of their storages into C order (storage offsets, strides
  * and storages shared by several tensors are handled). BFloat16 tensors are widened to float32.
- * The legacy pre-1.6 format (a bare pickle stream) is refused with a note on how to convert it.
+ *
+ * The legacy format (torch < 1.6, and `_use_new_zipfile_serialization=False` since; torchvision's
+ * weights from before 2020 are in it, pytorch/vision#2068) is a row of pickles and raw data:
+ *
+ *   the magic number 0x1950a86a20f9469cfc6c, the protocol version 1001, a dict of system facts
+ *   (little_endian, type sizes), the object (persistent ids: ('storage', type, key, location,
+ *   numel, view_metadata)), the sorted list of storage keys, then for each key its element count
+ *   (int64, little-endian) and its raw bytes.
+ *
+ * The object's pickle comes before the storages it points at, so it is run twice: once to learn the
+ * storages (tensors validated but not materialized), then, with the data section read, for real.
  */
 import { unzipSync } from 'fflate';
 import { MobileNetError } from '../errors.js';
@@ -28,7 +38,7 @@ import {
   type Tensor,
   type TypedArrayFor,
 } from '../tensor.js';
-import { PickleGlobal, describePickleValue, isPickleTuple, unpickle } from './pickle.js';
+import { PickleGlobal, describePickleValue, isPickleTuple, unpickle, unpickleAt, type UnpickleOptions } from './pickle.js';
 
 /** Keys under which training checkpoints keep the model's state dict, tried in this order. */
 export const STATE_DICT_KEYS: readonly string[] = ['state_dict', 'model', 'model_state_dict', 'model_ema', 'state_dict_ema'];
@@ -62,11 +72,12 @@ const MAX_EXPANDED_TENSOR_BYTES = 1 << 28;
 
 /** The legacy format starts with the pickled magic number 0x1950a86a20f9469cfc6c (LONG1, protocol 2). */
 const LEGACY_MAGIC = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+const LEGACY_MAGIC_NUMBER = 0x1950a86a20f9469cfc6cn;
+const LEGACY_PROTOCOL_VERSION = 1001;
 
-const LEGACY_ADVICE =
-  'mobilenet-ts reads only the zip format that torch.save writes by default since PyTorch 1.6. ' +
-  'Re-save it with a recent PyTorch: torch.save(torch.load(old_path), new_path) ' +
-  '(without _use_new_zipfile_serialization=False)';
+const RESAVE_ADVICE =
+  'mobilenet-ts reads the zip format of torch.save (PyTorch ≥ 1.6) and the legacy pickle format before it. ' +
+  'Re-save it with a recent PyTorch: torch.save(torch.load(old_path), new_path)';
 
 function invalid(message: string): MobileNetError {
   return new MobileNetError('INVALID_FORMAT', `torch checkpoint: ${message}`);
@@ -95,12 +106,11 @@ interface Archive {
 
 function readArchive(bytes: Uint8Array): Archive {
   if (!startsWith(bytes, [0x50, 0x4b, 0x03, 0x04])) {
-    if (startsWith(bytes, LEGACY_MAGIC)) throw unsupported(`this is a legacy (non-zip) torch.save file. ${LEGACY_ADVICE}`);
     if (bytes.length > 0 && bytes[0] === 0x80) {
-      throw unsupported(`this is a bare pickle stream (a legacy torch.save file or a plain pickle), not a zip archive. ${LEGACY_ADVICE}`);
+      throw unsupported(`this is a pickle stream without torch.save's magic number (a plain pickle, not a torch.save file). ${RESAVE_ADVICE}`);
     }
     if (startsWith(bytes, [0x75, 0x73, 0x74, 0x61, 0x72], 257)) {
-      throw unsupported(`this is a tar archive from a very old PyTorch. ${LEGACY_ADVICE}`);
+      throw unsupported(`this is a tar archive from a very old PyTorch (< 0.4). ${RESAVE_ADVICE}`);
     }
     throw invalid(`not a torch.save file: expected a zip archive starting with "PK\\x03\\x04", found ${hexPreview(bytes)}`);
   }
@@ -171,7 +181,20 @@ function readArchive(bytes: Uint8Array): Archive {
 // ---------------------------------------------------------------------------------------------
 // Storages and tensors
 
-/** What a persistent id resolves to: one storage of the archive, not yet read. */
+/** Where storages' bytes are: zip entries, or the data section of a legacy file. */
+interface StorageSource {
+  /** The storage's raw bytes, or undefined when the file has none for it. */
+  bytes(key: string): Uint8Array | undefined;
+  /** Names where the bytes were looked for, e.g. "zip entry 'archive/data/0'". */
+  where(key: string): string;
+}
+
+function archiveSource(archive: Archive): StorageSource {
+  const entry = (key: string): string => `${archive.prefix}/data/${key}`;
+  return { bytes: (key) => archive.entries[entry(key)], where: (key) => `zip entry '${entry(key)}'` };
+}
+
+/** What a persistent id resolves to: one storage, not yet read. Without a source (a first pass over a legacy file) it is never read. */
 class TorchStorage {
   private data: TypedArrayFor<DType> | undefined;
 
@@ -179,22 +202,24 @@ class TorchStorage {
     readonly key: string,
     readonly dtype: StorageDType,
     readonly numel: number,
-    private readonly archive: Archive,
+    readonly source: StorageSource | undefined,
   ) {}
 
-  get entryName(): string {
-    return `${this.archive.prefix}/data/${this.key}`;
+  /** Bytes per element (bfloat16 rides as 16-bit raw bits). */
+  get itemBytes(): number {
+    return this.dtype === 'bfloat16' ? 2 : DTYPE_BYTES[this.dtype];
   }
 
-  /** The storage's elements (bfloat16 as raw uint16 bits), read from the archive once. */
+  /** The storage's elements (bfloat16 as raw uint16 bits), read once. */
   elements(): TypedArrayFor<DType> {
     if (this.data === undefined) {
-      const raw = this.archive.entries[this.entryName];
-      if (raw === undefined) throw invalid(`storage '${this.key}' has no zip entry '${this.entryName}'`);
+      if (this.source === undefined) throw new MobileNetError('INTERNAL', `torch checkpoint: storage '${this.key}' read without a source`);
+      const raw = this.source.bytes(this.key);
+      if (raw === undefined) throw invalid(`storage '${this.key}' has no ${this.source.where(this.key)}`);
       const readAs: DType = this.dtype === 'bfloat16' ? 'float16' : this.dtype;
-      const expected = this.numel * DTYPE_BYTES[readAs];
+      const expected = this.numel * this.itemBytes;
       if (raw.length !== expected) {
-        throw invalid(`zip entry '${this.entryName}' holds ${raw.length} bytes; storage '${this.key}' of ${this.numel} ${this.dtype} elements needs ${expected}`);
+        throw invalid(`${this.source.where(this.key)} holds ${raw.length} bytes; storage '${this.key}' of ${this.numel} ${this.dtype} elements needs ${expected}`);
       }
       this.data = typedArrayFromLittleEndian(readAs, raw, 0, this.numel);
     }
@@ -246,7 +271,7 @@ function isCContiguous(size: readonly number[], stride: readonly number[]): bool
 }
 
 /** torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata]) */
-function rebuildTensor(args: readonly unknown[], at: number): Tensor {
+function rebuildTensor(args: readonly unknown[], at: number): Tensor | DescribedTensor {
   if (args.length !== 6 && args.length !== 7) {
     throw invalid(`_rebuild_tensor_v2 at byte ${at}: expected 6 or 7 arguments, got ${args.length}`);
   }
@@ -262,7 +287,7 @@ function rebuildTensor(args: readonly unknown[], at: number): Tensor {
     throw invalid(`_rebuild_tensor_v2 at byte ${at}: size ${formatShape(size)} and stride ${formatShape(stride)} differ in length`);
   }
 
-  const itemBytes = storage.dtype === 'bfloat16' ? 2 : DTYPE_BYTES[storage.dtype];
+  const itemBytes = storage.itemBytes;
   let count = 1;
   let lastIndex = offset;
   for (let d = 0; d < size.length; d++) {
@@ -281,8 +306,10 @@ function rebuildTensor(args: readonly unknown[], at: number): Tensor {
     throw invalid(`${where}: storage offset ${offset} is past the end of a ${storage.numel}-element storage`);
   }
 
-  const elements = storage.elements();
   const outDType: DType = storage.dtype === 'bfloat16' ? 'float16' : storage.dtype; // bfloat16 bits ride in a Uint16Array until widened
+  // The first pass over a legacy file: the shape is checked, the data is not there yet.
+  if (storage.source === undefined) return new DescribedTensor(size);
+  const elements = storage.elements();
   let data: TypedArrayFor<DType>;
   if (count === 0) {
     data = allocateTypedArray(outDType, 0);
@@ -296,9 +323,14 @@ function rebuildTensor(args: readonly unknown[], at: number): Tensor {
   return { dtype: storage.dtype, shape: size, data };
 }
 
+/** A tensor of a legacy file's first pass: checked against its storage, not read. */
+class DescribedTensor {
+  constructor(readonly shape: readonly number[]) {}
+}
+
 function rebuildParameter(args: readonly unknown[], at: number): unknown {
   // _rebuild_parameter(data, requires_grad, backward_hooks); ..._with_state adds a state dict.
-  if ((args.length !== 3 && args.length !== 4) || !isTensor(args[0])) {
+  if ((args.length !== 3 && args.length !== 4) || !(isTensor(args[0]) || args[0] instanceof DescribedTensor)) {
     throw invalid(`_rebuild_parameter at byte ${at}: expected (tensor, requires_grad, hooks[, state]), got ${args.length} arguments`);
   }
   return args[0];
@@ -320,8 +352,11 @@ function torchSize(args: readonly unknown[], at: number): readonly number[] {
   return Object.freeze([...(args[0] as number[])]);
 }
 
-/** The allow-list, plus the persistent-id handler bound to one archive. */
-function torchUnpickleOptions(archive: Archive) {
+/**
+ * The allow-list, plus the persistent-id handler bound to one file's storages (`storages` collects
+ * those the pickle refers to; without a source they are only described, for a legacy first pass).
+ */
+function torchUnpickleOptions(source: StorageSource | undefined, name: string, storages = new Map<string, TorchStorage>()): UnpickleOptions {
   const globals = new Map<string, PickleGlobal>();
   const add = (g: PickleGlobal): void => void globals.set(g.key, g);
   add(new PickleGlobal('collections', 'OrderedDict', orderedDict));
@@ -336,10 +371,14 @@ function torchUnpickleOptions(archive: Archive) {
     storageClasses.set(g, dtype);
   }
 
-  const storages = new Map<string, TorchStorage>();
   const persistentLoad = (pid: unknown, at: number): TorchStorage => {
-    if (!isPickleTuple(pid) || pid.length !== 5 || pid[0] !== 'storage') {
-      throw invalid(`persistent id at byte ${at} must be ('storage', type, key, location, numel), got ${describePickleValue(pid)}`);
+    // The zip format's ids have five fields; the legacy format's a sixth, view_metadata (None but
+    // for storages that were views of others, which PyTorch stopped making in 0.4).
+    if (!isPickleTuple(pid) || (pid.length !== 5 && pid.length !== 6) || pid[0] !== 'storage') {
+      throw invalid(`persistent id at byte ${at} must be ('storage', type, key, location, numel[, view_metadata]), got ${describePickleValue(pid)}`);
+    }
+    if (pid.length === 6 && pid[5] !== null) {
+      throw unsupported(`persistent id at byte ${at}: a storage that is a view of another (view_metadata ${describePickleValue(pid[5])}), from PyTorch < 0.4. ${RESAVE_ADVICE}`);
     }
     const [, type, key, location, numel] = pid;
     const dtype = type instanceof PickleGlobal ? storageClasses.get(type) : undefined;
@@ -354,23 +393,77 @@ function torchUnpickleOptions(archive: Archive) {
       }
       return known;
     }
-    const storage = new TorchStorage(key, dtype, numel, archive);
+    const storage = new TorchStorage(key, dtype, numel, source);
     storages.set(key, storage);
     return storage;
   };
-  return { globals, persistentLoad, source: `${archive.prefix}/data.pkl` };
+  return { globals, persistentLoad, source: name };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The legacy format
+
+/** The header pickles and the key list hold plain values only: no globals at all. */
+const PLAIN: UnpickleOptions = { globals: new Map() };
+
+function parseLegacy(bytes: Uint8Array): unknown {
+  const plain = (start: number, what: string) => unpickleAt(bytes, start, { ...PLAIN, source: `legacy torch.save file: ${what}` });
+  const magic = plain(0, 'magic number');
+  if (magic.value !== LEGACY_MAGIC_NUMBER) throw invalid(`legacy file: the magic number is ${describePickleValue(magic.value)}, expected 0x1950a86a20f9469cfc6c`);
+  const protocol = plain(magic.end, 'protocol version');
+  if (protocol.value !== LEGACY_PROTOCOL_VERSION) {
+    throw unsupported(`legacy file: protocol version ${describePickleValue(protocol.value)}; only ${LEGACY_PROTOCOL_VERSION} is known`);
+  }
+  const system = plain(protocol.end, 'system information');
+  if (!(system.value instanceof Map)) throw invalid(`legacy file: the system information at byte ${protocol.end} is ${describePickleValue(system.value)}, expected a dict`);
+  if (system.value.get('little_endian') !== true) throw unsupported('legacy file: saved on a big-endian machine; only little-endian storages are supported');
+
+  // First pass: which storages the object refers to (their types and sizes), and where its pickle ends.
+  const storages = new Map<string, TorchStorage>();
+  const objectStart = system.end;
+  const described = unpickleAt(bytes, objectStart, torchUnpickleOptions(undefined, 'legacy torch.save file: object', storages));
+  const keys = plain(described.end, 'storage keys');
+  if (!Array.isArray(keys.value) || !keys.value.every((k) => typeof k === 'string')) {
+    throw invalid(`legacy file: the storage keys at byte ${described.end} are ${describePickleValue(keys.value)}, expected a list of strings`);
+  }
+  // The data section: each listed storage's element count (int64) and bytes, in the list's order.
+  const data = new Map<string, Uint8Array>();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = keys.end;
+  for (const key of keys.value as string[]) {
+    const storage = storages.get(key);
+    if (storage === undefined) throw invalid(`legacy file: storage '${key}' is listed but no tensor refers to it`);
+    if (data.has(key)) throw invalid(`legacy file: storage '${key}' is listed twice`);
+    if (bytes.length - pos < 8) throw invalid(`legacy file: truncated: storage '${key}' starts at byte ${pos}, but the file ends at byte ${bytes.length}`);
+    const numel = view.getBigInt64(pos, true);
+    if (numel !== BigInt(storage.numel)) throw invalid(`legacy file: storage '${key}' at byte ${pos} holds ${numel} elements, its tensors say ${storage.numel}`);
+    const size = storage.numel * storage.itemBytes;
+    if (bytes.length - pos - 8 < size) {
+      throw invalid(`legacy file: truncated: storage '${key}' needs ${size} bytes at byte ${pos + 8}, but the file ends at byte ${bytes.length}`);
+    }
+    data.set(key, bytes.subarray(pos + 8, pos + 8 + size));
+    pos += 8 + size;
+  }
+  if (pos !== bytes.length) throw invalid(`legacy file: ${bytes.length - pos} unexpected bytes after the last storage (at byte ${pos})`);
+  const missing = [...storages.keys()].find((k) => !data.has(k));
+  if (missing !== undefined) throw invalid(`legacy file: storage '${missing}' is used by a tensor but not listed among the storages`);
+
+  const source: StorageSource = { bytes: (key) => data.get(key), where: (key) => `legacy data for storage '${key}'` };
+  return unpickleAt(bytes, objectStart, torchUnpickleOptions(source, 'legacy torch.save file: object')).value;
 }
 
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Reads a torch.save zip archive and returns the object it holds: dicts as Maps, lists and tuples
+ * Reads a torch.save file (zip or legacy format) and returns the object it holds: dicts as Maps, lists and tuples
  * as arrays, tensors as `Tensor`s, numbers, strings, booleans and null. Only the globals a state
  * dict needs are accepted; anything else is refused (UNSUPPORTED) without being run.
  */
 export function parseTorchCheckpoint(bytes: Uint8Array): unknown {
+  if (startsWith(bytes, LEGACY_MAGIC)) return parseLegacy(bytes);
   const archive = readArchive(bytes);
-  return unpickle(archive.entries[`${archive.prefix}/data.pkl`]!, torchUnpickleOptions(archive));
+  const pickle = `${archive.prefix}/data.pkl`;
+  return unpickle(archive.entries[pickle]!, torchUnpickleOptions(archiveSource(archive), pickle));
 }
 
 /**

@@ -19,7 +19,7 @@ import { fuzz } from './mutate.js';
 import { malformedTargets } from './malformed-targets.js';
 
 /** Mutated inputs per format, shared among its files; about 4 s of CPU in all. */
-const PER_FORMAT: Readonly<Record<string, number>> = { safetensors: 400, checkpoint: 300, npy: 300, torch: 400, keras: 200, onnx: 300, idx: 200 };
+const PER_FORMAT: Readonly<Record<string, number>> = { safetensors: 400, checkpoint: 300, npy: 300, torch: 600, keras: 200, onnx: 300, idx: 200 };
 const SEED = 20240601;
 const SCALE = Number(process.env['MOBILENET_FUZZ_SCALE'] ?? 1);
 if (!Number.isInteger(SCALE) || SCALE < 1) throw new Error(`MOBILENET_FUZZ_SCALE must be a whole number ≥ 1, got '${process.env['MOBILENET_FUZZ_SCALE']}'`);

@@ -311,6 +311,9 @@ export function malformedTargets(): TargetGroup[] {
         torchTarget(fixturePath('io', 'state_dict.pt'), 'io/state_dict.pt', parseTorchStateDict),
         torchTarget(fixturePath('io', 'state_dict_protocol4.pt'), 'io/state_dict_protocol4.pt', parseTorchStateDict),
         torchTarget(fixturePath('io', 'checkpoint.pt'), 'io/checkpoint.pt', parseTorchCheckpoint),
+        // The legacy format: pickles and raw storages in a row (no zip fields; mutations anywhere).
+        { name: 'io/state_dict_legacy.pt → parseTorchStateDict', base: read(fixturePath('io', 'state_dict_legacy.pt')), run: parseTorchStateDict },
+        { name: 'io/checkpoint_legacy.pt → parseTorchCheckpoint', base: read(fixturePath('io', 'checkpoint_legacy.pt')), run: parseTorchCheckpoint },
         { ...torchTarget(fixturePath('train', 'initial.pth'), 'train/initial.pth', readAs('initial.pth')), hot: [[0, 10_600], [trainInitialLength - 8_000, trainInitialLength]], run: readInitialPth },
       ],
     },

@@ -97,7 +97,7 @@ const STATE_DICT_ORDER = [
   'extra.view_a', 'extra.view_b', 'extra.strided',
 ];
 
-for (const file of ['state_dict.pt', 'state_dict_protocol4.pt']) {
+for (const file of ['state_dict.pt', 'state_dict_protocol4.pt', 'state_dict_legacy.pt']) {
   test(`torch: ${file}: every tensor matches numpy's copy of torch's value (dtype, shape, bits)`, () => {
     const tensors = parseTorchStateDict(fixture(file));
     assert.deepEqual([...tensors.keys()], STATE_DICT_ORDER);
@@ -122,8 +122,8 @@ test('torch: views sharing one storage come out as independent, aligned C-order 
   assert.equal((s.data as Float32Array)[0], 0.5);
 });
 
-test('torch: a training checkpoint: parseTorchCheckpoint gives the whole object, parseTorchStateDict its state_dict', () => {
-  const bytes = fixture('checkpoint.pt');
+for (const file of ['checkpoint.pt', 'checkpoint_legacy.pt']) test(`torch: a training checkpoint (${file}): parseTorchCheckpoint gives the whole object, parseTorchStateDict its state_dict`, () => {
+  const bytes = fixture(file);
   const root = parseTorchCheckpoint(bytes);
   assert.ok(root instanceof Map);
   assert.equal(root.get('epoch'), 3);
@@ -171,10 +171,54 @@ test('torch: a pickle naming os.system is refused with UNSUPPORTED, naming the g
   assertRefused(() => parseTorchCheckpoint(fixture('refuse_main_class.pt')), 'UNSUPPORTED', /global '__main__ SomeModelClass'/);
 });
 
-test('torch: the legacy (non-zip) format is refused with advice to re-save', () => {
-  assertRefused(() => parseTorchStateDict(fixture('refuse_legacy.pt')), 'UNSUPPORTED', /legacy \(non-zip\).*torch\.save\(torch\.load\(old_path\), new_path\)/);
-  assertRefused(() => parseTorchStateDict(bytesOf(0x80, 2, 0x7d, 0x2e)), 'UNSUPPORTED', /bare pickle stream/);
+test('torch: a plain pickle (no torch.save magic number) is refused with advice to re-save', () => {
+  assertRefused(() => parseTorchStateDict(bytesOf(0x80, 2, 0x7d, 0x2e)), 'UNSUPPORTED', /pickle stream without torch\.save's magic number.*torch\.save\(torch\.load\(old_path\), new_path\)/);
 });
+
+/**
+ * Where state_dict_legacy.pt's list of storage keys and its data section start: the list is the
+ * fifth pickle, after the fourth STOP that a PROTO 2 follows, and holds no 0x2e (STOP) itself.
+ */
+function legacyLayout(bytes: Uint8Array): { keysStart: number; dataStart: number } {
+  let stops = 0;
+  let keysStart = -1;
+  for (let i = 0; i + 2 < bytes.length && keysStart < 0; i++) {
+    if (bytes[i] === 0x2e && bytes[i + 1] === 0x80 && bytes[i + 2] === 0x02 && ++stops === 4) keysStart = i + 1;
+  }
+  return { keysStart, dataStart: bytes.indexOf(0x2e, keysStart) + 1 };
+}
+
+test('torch: legacy files: a wrong structure is refused with INVALID_FORMAT naming the part', () => {
+  const original = fixture('state_dict_legacy.pt');
+  const { keysStart: keysAt, dataStart } = legacyLayout(original);
+  assert.ok(keysAt > 0 && dataStart > keysAt);
+  const edit = (f: (b: Uint8Array, v: DataView) => void): Uint8Array => {
+    const b = Uint8Array.from(original);
+    f(b, new DataView(b.buffer));
+    return b;
+  };
+  // The first storage's element count (the first int64 of the data section).
+  assertRefused(() => parseTorchStateDict(edit((_, v) => v.setBigInt64(dataStart, v.getBigInt64(dataStart, true) + 1n, true))), 'INVALID_FORMAT', /legacy file: storage '\d+' at byte \d+ holds \d+ elements, its tensors say \d+/);
+  // Truncated in the data section, or with bytes after it.
+  assertRefused(() => parseTorchStateDict(original.subarray(0, original.length - 3)), 'INVALID_FORMAT', /legacy file: truncated: storage '\d+' needs \d+ bytes/);
+  assertRefused(() => parseTorchStateDict(original.subarray(0, dataStart + 4)), 'INVALID_FORMAT', /legacy file: truncated: storage '\d+' starts at byte/);
+  const longer = new Uint8Array(original.length + 5);
+  longer.set(original);
+  assertRefused(() => parseTorchStateDict(longer), 'INVALID_FORMAT', /legacy file: 5 unexpected bytes after the last storage/);
+  // A key list that misses a storage: torch.save's lists every one.
+  const keys = unpickle(original.subarray(keysAt, dataStart), { globals: new Map() }) as string[];
+  assert.ok(keys.length > 1);
+  const oneKey = bytesOf(0x80, 2, 0x5d, 0x28, ...str(keys[0]!), 0x65, 0x2e); // [keys[0]]
+  const firstStorage = new DataView(original.buffer, original.byteOffset).getBigInt64(dataStart, true);
+  const firstSize = 8 + Number(firstStorage) * 4; // a float32 storage: the conv weight
+  const missing = new Uint8Array([...original.subarray(0, keysAt), ...oneKey, ...original.subarray(dataStart, dataStart + firstSize)]);
+  assertRefused(() => parseTorchStateDict(missing), 'INVALID_FORMAT', /legacy file: storage '\d+' is used by a tensor but not listed among the storages/);
+  // The protocol version and the magic number.
+  const protocolAt = LEGACY_MAGIC_BYTES + 3; // after the magic pickle: PROTO 2, BININT2 (0x4d) and its two bytes
+  assert.deepEqual([...original.subarray(protocolAt - 3, protocolAt)], [0x80, 0x02, 0x4d]);
+  assertRefused(() => parseTorchStateDict(edit((b) => (b[protocolAt] = 0xea))), 'UNSUPPORTED', /legacy file: protocol version int 1002; only 1001 is known/);
+});
+const LEGACY_MAGIC_BYTES = 15; // PROTO 2, LONG1 of 10 bytes, STOP
 
 test('torch: files that are not torch archives are refused with INVALID_FORMAT', () => {
   assertRefused(() => parseTorchStateDict(new Uint8Array(0)), 'INVALID_FORMAT', /expected a zip archive.*\(empty file\)/);
@@ -355,7 +399,7 @@ test('torch: storage references are checked against the archive', () => {
 test('torch: malformed persistent ids and rebuild arguments are refused', () => {
   const pid = (items: number[]) => bytesOf(0x80, 2, '(', ...items, 't', 'Q', 0x2e);
   const badPids: [number[], RegExp][] = [
-    [[...str('storage'), ...global('torch', 'FloatStorage'), ...str('0'), ...str('cpu')], /must be \('storage', type, key, location, numel\), got tuple of length 4/],
+    [[...str('storage'), ...global('torch', 'FloatStorage'), ...str('0'), ...str('cpu')], /must be \('storage', type, key, location, numel\[, view_metadata\]\), got tuple of length 4/],
     [[...str('storage'), ...global('collections', 'OrderedDict'), ...str('0'), ...str('cpu'), ...int(1)], /global 'collections OrderedDict' is not a storage type/],
     [[...str('storage'), ...global('torch', 'FloatStorage'), ...int(0), ...str('cpu'), ...int(1)], /expected string key/],
   ];
