@@ -241,22 +241,23 @@ function buildV1(b: GraphBuilder, spec: MobileNetV1Spec, blockEnds: Cursor[]): s
 }
 
 function buildV2(b: GraphBuilder, spec: MobileNetV2Spec, blockEnds: Cursor[]): string {
-  b.convBnAct('stem', (name) => b.conv(name, spec.stem, 'stem'), 'relu6', 'stem');
+  const act = spec.activation; // ReLU6 unless asked otherwise (the paper's and every published weight set's)
+  b.convBnAct('stem', (name) => b.conv(name, spec.stem, 'stem'), act, 'stem');
   blockEnds.push(b.cursor);
   spec.blocks.forEach((block, i) => {
     const prefix = `blocks.${i}`;
     const shortcut = b.cursor;
     if (block.expansion !== 1) {
-      b.convBnAct(`${prefix}.expand`, (name) => b.pointwise(name, block.inChannels, block.expandedChannels, 'pw'), 'relu6', 'pw');
+      b.convBnAct(`${prefix}.expand`, (name) => b.pointwise(name, block.inChannels, block.expandedChannels, 'pw'), act, 'pw');
     }
-    b.convBnAct(`${prefix}.dw`, (name) => b.depthwise(name, block.expandedChannels, 1, block.stride, block.dilation, 'dw'), 'relu6', 'dw');
+    b.convBnAct(`${prefix}.dw`, (name) => b.depthwise(name, block.expandedChannels, 1, block.stride, block.dilation, 'dw'), act, 'dw');
     // The linear bottleneck: no activation after the projection (paper §3.2).
     b.convBnAct(`${prefix}.project`, (name) => b.pointwise(name, block.expandedChannels, block.outChannels, 'pw-linear'), 'linear', 'pw-linear');
     if (block.residual) b.add(`${prefix}.add`, shortcut, 'residual');
     blockEnds.push(b.cursor);
   });
   // The last 1×1 conv to 1280 channels is a pointwise conv like the others.
-  b.convBnAct('head', (name) => b.pointwise(name, spec.lastConv.inChannels, spec.lastConv.outChannels, 'head'), 'relu6', 'head');
+  b.convBnAct('head', (name) => b.pointwise(name, spec.lastConv.inChannels, spec.lastConv.outChannels, 'head'), act, 'head');
   return b.cursor.name;
 }
 

@@ -164,6 +164,18 @@ test('V2 blocks: residual exactly where stride is 1 and channels match; linear b
   assert.equal(graph.nodes.filter((n) => n.op === 'activation').length, 1 + 16 * 2 + 1 + 1);
 });
 
+test('V2 activation option: ReLU6 by default, ReLU everywhere the paper has ReLU6 when asked; projections stay linear', () => {
+  const fns = (options: object) => {
+    const graph = buildGraph(createSpec('mobilenet_v2', options));
+    return graph.nodes.filter((n) => n.op === 'activation').map((n) => (n.attrs as { fn: string }).fn);
+  };
+  // It was accepted, recorded in the spec and the metadata, and ignored (the graph kept ReLU6).
+  assert.deepEqual(new Set(fns({})), new Set(['relu6']));
+  const relu = fns({ activation: 'relu' });
+  assert.deepEqual(new Set(relu), new Set(['relu']));
+  assert.equal(relu.length, 1 + 16 * 2 + 1 + 1);
+});
+
 test('V1 conventions: Keras truncates, slim keeps minDepth, depth multiplier widens depthwise', () => {
   const v1 = (options: object) => buildSpec('mobilenet_v1', options);
   assert.equal(v1({ alpha: 0.1, convention: 'slim' }).stem.outChannels, 8);
