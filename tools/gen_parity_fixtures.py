@@ -19,7 +19,8 @@ a fixed random batch of 2 images.
               keras-applications' weights-only layout (Conv1, bn_Conv1, expanded_conv_*, block_N_*,
               Conv_1, Conv_1_bn, predictions), 64×64.
 - keras_v1_025: MobileNetV1 α=0.25 with Keras' conventions (ZeroPadding2D((0,1),(0,1)) before every
-              stride-2 conv, BN eps 1e-3, conv_preds as a 1×1 conv), at 65×65 so that Keras' fixed
+              stride-2 depthwise conv, 'SAME' for the stem conv as keras/src/applications/mobilenet.py
+              builds it, BN eps 1e-3, conv_preds as a 1×1 conv), at 65×65 so that Keras' fixed
               padding differs from 'SAME'; weights in keras-applications' layout (conv1, conv_dw_N, …).
 """
 import json
@@ -143,7 +144,7 @@ def v2_forward_tf(model, x):
 
 def v1_forward_keras(model, x):
     feats = model.features
-    x = cna_tf(feats[0], x, keras_v1=True)
+    x = cna_tf(feats[0], x)  # the stem: Conv2D(padding='same')
     for block in feats[1:]:
         x = cna_tf(block[1], cna_tf(block[0], x, keras_v1=True), keras_v1=True)
     return model.classifier[1](x.mean((2, 3)))

@@ -3,7 +3,7 @@
  * architectures are each one loop over their spec's blocks.
  */
 import { MobileNetError } from '../errors.js';
-import type { ActivationFn, ConvLayerSpec, MobileNetV1Spec, MobileNetV2Spec, ModelSpec } from '../spec/types.js';
+import type { ActivationFn, ConvLayerSpec, MobileNetV1Spec, MobileNetV2Spec, ModelSpec, PaddingRule } from '../spec/types.js';
 import { specName } from '../spec/registry.js';
 import type { GraphNode, TensorShape } from './ops.js';
 import { pad1d } from './padding.js';
@@ -61,9 +61,8 @@ class GraphBuilder {
     return this.cursor;
   }
 
-  private spatial(kernel: number, stride: number, dilation: number) {
+  private spatial(kernel: number, stride: number, dilation: number, rule: PaddingRule = this.spec.padding) {
     const [h, w] = this.cursor.shape as [number, number, number];
-    const rule = this.spec.padding;
     const ph = pad1d(rule, h, kernel, stride, dilation);
     const pw = pad1d(rule, w, kernel, stride, dilation);
     return {
@@ -74,7 +73,9 @@ class GraphBuilder {
   }
 
   conv(name: string, layer: ConvLayerSpec, role: string): void {
-    const { padding, outH, outW } = this.spatial(layer.kernel, layer.stride, layer.dilation);
+    // Keras pads only its stride-2 depthwise convs by hand; its full convs (the stem) use 'same'.
+    const rule = this.spec.padding === 'keras-v1' ? 'same' : this.spec.padding;
+    const { padding, outH, outW } = this.spatial(layer.kernel, layer.stride, layer.dilation, rule);
     this.push({
       op: 'conv2d',
       name,

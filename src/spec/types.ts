@@ -19,7 +19,8 @@ export const CONVENTIONS: readonly Convention[] = ['torchvision', 'keras', 'slim
  * - symmetric: pad (k−1)·d/2 on every side (PyTorch `padding=k//2`).
  * - same: TensorFlow 'SAME': out = ceil(in/stride); the odd pixel of padding goes bottom/right.
  * - keras-v1: Keras MobileNet's explicit ZeroPadding2D(((0, 1), (0, 1))) before every stride-2
- *   conv ('valid' after it), 'same' elsewhere; equals 'same' for even sizes only.
+ *   depthwise conv ('valid' after it), 'same' elsewhere, the stem included (as tf.keras and Keras 3
+ *   build it; keras-applications 1.0.x padded the stem (0, 1) too); equals 'same' for even sizes only.
  */
 export type PaddingRule = 'symmetric' | 'same' | 'keras-v1';
 export const PADDING_RULES: readonly PaddingRule[] = ['symmetric', 'same', 'keras-v1'];

@@ -58,13 +58,16 @@ for (const backend of ['ref', 'wasm'] as Backend[]) {
     assertClose(out.logits!.data, toFloat32(npy('keras_v2_035_logits.npy')), 'logits');
   });
 
-  test("Keras MobileNet .h5 at 65×65: Keras' fixed (0, 1) stride-2 padding, conv_preds head", async () => {
+  test("Keras MobileNet .h5 at 65×65: 'SAME' stem, Keras' fixed (0, 1) stride-2 depthwise padding, conv_preds head", async () => {
     const model = await MobileNet.create(await readModel(file('keras_v1_025.h5'), { fileName: 'keras_v1_025.h5', options: { resolution: 65 } }), { backend, threads: backend === 'wasm' ? 2 : 1 });
     const out = model.run(toFloat32(npy('keras_v1_025_input_nhwc.npy')));
     assertClose(out.logits!.data, toFloat32(npy('keras_v1_025_logits.npy')), 'logits');
-    assert.deepEqual(model.graph.nodes.find((n) => n.name === 'stem.conv')!.shape, [32, 32, 8]);
-    // With TF 'SAME' padding instead (33×33 after the stem), the same weights give other numbers,
-    // far outside the tolerance: the convention matters.
+    // The stem pads 'SAME' (1, 1) at 65: 33×33, as keras/src/applications/mobilenet.py builds it;
+    // the first stride-2 depthwise conv then pads (0, 1) by hand: 16×16 (where 'SAME' gives 17×17).
+    assert.deepEqual(model.graph.nodes.find((n) => n.name === 'stem.conv')!.shape, [33, 33, 8]);
+    assert.deepEqual(model.graph.nodes.find((n) => n.name === 'blocks.1.dw.conv')!.shape.slice(0, 2), [16, 16]);
+    // With TF 'SAME' padding everywhere instead, the same weights give other numbers, far outside
+    // the tolerance: the convention matters.
     const same = await MobileNet.create(
       await readModel(file('keras_v1_025.h5'), { fileName: 'keras_v1_025.h5', options: { resolution: 65, padding: 'same' } }),
     );

@@ -139,15 +139,20 @@ test('padding conventions: symmetric, TF same and Keras V1 explicit padding', ()
   assert.ok(tf.op === 'conv2d');
   assert.deepEqual(tf.attrs.padding, { top: 0, bottom: 1, left: 0, right: 1 });
   assert.deepEqual(tf.shape, [112, 112, 32]);
-  // Odd input: TF 'same' pads 1/1; Keras' V1 always pads (0, 1), which yields one pixel fewer.
+  // Odd input: TF 'same' pads 1/1; Keras' V1 pads its stride-2 depthwise convs (0, 1) by hand,
+  // which yields one pixel fewer, while its stem is a 'same' Conv2D (keras/src/applications/mobilenet.py).
   const odd = pads('mobilenet_v2', { convention: 'slim' }, 225);
   assert.ok(odd.op === 'conv2d');
   assert.deepEqual(odd.attrs.padding, { top: 1, bottom: 1, left: 1, right: 1 });
   assert.deepEqual(odd.shape, [113, 113, 32]);
   const kerasV1 = pads('mobilenet_v1', { convention: 'keras' }, 225);
   assert.ok(kerasV1.op === 'conv2d');
-  assert.deepEqual(kerasV1.attrs.padding, { top: 0, bottom: 1, left: 0, right: 1 });
-  assert.deepEqual(kerasV1.shape, [112, 112, 32]);
+  assert.deepEqual(kerasV1.attrs.padding, { top: 1, bottom: 1, left: 1, right: 1 });
+  assert.deepEqual(kerasV1.shape, [113, 113, 32]);
+  const kerasDw = buildGraph(createSpec('mobilenet_v1', { convention: 'keras', resolution: 225 })).nodes.find((n) => n.name === 'blocks.1.dw.conv')!;
+  assert.ok(kerasDw.op === 'depthwiseConv2d');
+  assert.deepEqual(kerasDw.attrs.padding, { top: 0, bottom: 1, left: 0, right: 1 });
+  assert.deepEqual(kerasDw.shape, [56, 56, 64]);
   // Non-square input.
   const rect = buildGraph(createSpec('mobilenet_v2', { resolution: { height: 160, width: 96 } }));
   assert.deepEqual(rect.taps.at(-1)!.shape, [5, 3, 320]);
