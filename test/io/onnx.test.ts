@@ -562,3 +562,21 @@ test('onnx import: a Softmax that is not the final one over the logits → UNSUP
   const both = poolGemmModel([], [softmaxNode('prob', 'logits', 'y'), { name: 'again', opType: 'Identity', domain: '', inputs: ['y'], outputs: ['z'], attributes: {} }], 'y');
   assertThrowsWith(() => importOnnx(parseOnnxModel(serializeOnnxModel(both))), 'UNSUPPORTED', /Softmax prob: .*it feeds Identity again/);
 });
+
+test('onnx export → import keeps each BatchNormalization’s decay as ONNX momentum (the convention’s: Keras 0.999, slim 0.997)', async () => {
+  const { buildGraph } = await import('../../src/graph/build.js');
+  const { createSpec } = await import('../../src/spec/registry.js');
+  const { initWeights } = await import('../../src/runtime/weights.js');
+  const { exportOnnx } = await import('../../src/io/onnx-export.js');
+  for (const [convention, decay] of [['keras', 0.999], ['slim', 0.997], ['torchvision', 0.9]] as const) {
+    const graph = buildGraph(createSpec('mobilenet_v2_0.35_32', { convention }));
+    const bytes = serializeOnnxModel(exportOnnx(graph, initWeights(graph)));
+    // ONNX BatchNormalization: running_mean = running_mean · momentum + mean · (1 − momentum), i.e. TF's decay.
+    const bns = parseOnnxModel(bytes).graph.nodes.filter((n) => n.opType === 'BatchNormalization');
+    assert.ok(bns.length > 0);
+    for (const n of bns) assert.deepEqual(n.attributes['momentum'], { type: 'float', value: Math.fround(decay) }, `${convention} ${n.name}`);
+    const imported = importOnnx(parseOnnxModel(bytes)).graph.nodes.filter((n) => n.op === 'batchNorm');
+    assert.equal(imported.length, bns.length);
+    for (const n of imported) assert.equal(n.op === 'batchNorm' && n.attrs.decay, Math.fround(decay), `${convention} ${n.name}`);
+  }
+});
