@@ -141,3 +141,12 @@ test('Keras .h5: the input size comes from a keras-applications file name, never
   const loose = await readModel(bytes, { fileName: 'keras_v2_035.h5', strict: false });
   assert.equal(loose.graph.spec!.alpha, 0.35);
 });
+}
+
+test('Keras names for a MobileNetV1 with full convolutions → UNSUPPORTED saying Keras has none', async () => {
+  const { exportWeights } = await import('../../src/io/names.js');
+  const message = /^Keras has no MobileNetV1 with full convolutions \(separable: false\)/;
+  await rejects(readModel(parity('keras_v1_025.h5'), { model: 'mobilenet_v1', options: { separable: false } }), 'UNSUPPORTED', message);
+  const graph = buildGraph(createSpec('mobilenet_v1_0.25_128', { separable: false }));
+  assert.throws(() => exportWeights(graph, 'keras', initWeights(graph)), (err: unknown) => err instanceof MobileNetError && err.code === 'UNSUPPORTED' && message.test(err.message));
+});
