@@ -5,8 +5,18 @@ import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { MobileNetError, parseNpy, serializeNpy, type MobileNet, type ModelOptions } from '../../index.js';
-import { loadModel, readFileBytes, writeFileAtomic, type LoadModelOptions } from '../../node/index.js';
-import { IMAGE_CHUNK, classifyImageChunks, embedImageChunks, loadImageChunks, predictLogits, type ImageFailure } from '../../node/model.js';
+import {
+  IMAGE_CHUNK,
+  classifyImageChunks,
+  embedImageChunks,
+  loadImageChunks,
+  loadModel,
+  predictLogits,
+  readFileBytes,
+  writeFileAtomic,
+  type ImageFailure,
+  type LoadModelOptions,
+} from '../../node/index.js';
 import { UsageError } from '../errors.js';
 import { modelOptionsFromFlags, parseChoice, parseInteger, type RawModelFlags } from '../options.js';
 
