@@ -17,7 +17,7 @@ import { exportOnnx } from '../io/onnx-export.js';
 import { importWeights, nameMap, type WeightSource } from '../io/names.js';
 import { checkWeights, graphParams, initWeights, type Weights } from '../runtime/weights.js';
 import { presetConfig } from '../data/preprocess.js';
-import { defaultMetadata, metadataFromStrings, metadataToStrings, type ModelMetadata } from './metadata.js';
+import { defaultMetadata, metadataFromStrings, metadataToStrings, ONNX_WITHOUT_METADATA, type ModelMetadata } from './metadata.js';
 import { checkpointEvaluationWeights, checkpointFromSafetensors, CHECKPOINT_STATE_KEY } from '../train/checkpoint.js';
 
 export type WeightFormat = 'safetensors' | 'pth' | 'h5' | 'onnx';
@@ -186,8 +186,10 @@ export async function readModel(bytes: Uint8Array, options: ReadModelOptions = {
       const { graph, weights } = importOnnx(onnx);
       const [h, w] = graph.input.shape as [number, number, number];
       const classes = graph.outputs.logits ? graph.nodes.find((n) => n.name === graph.outputs.logits)!.shape[0]! : 0;
-      const metadata: ModelMetadata = meta ?? {
-        model: 'onnx',
+      // Metadata a file carries (written by mobilenet-ts) is kept as it is, as for safetensors.
+      if (meta) return { graph, weights, metadata: meta };
+      const metadata: ModelMetadata = {
+        model: ONNX_WITHOUT_METADATA,
         options: {},
         // An ONNX file does not say how it wants its input; torchvision's exports are the common case.
         preprocess: presetConfig('torchvision', h, w),
@@ -227,7 +229,12 @@ export function writeSafetensorsModel(model: LoadedModel): Uint8Array {
   return serializeSafetensors(tensors, metadataToStrings(model.metadata));
 }
 
+/**
+ * ONNX with the `mobilenet.*` metadata whenever the model has real metadata: built from a spec, or
+ * imported from an ONNX file that carried it (convert x.onnx y.onnx keeps preprocessing and labels).
+ * An ONNX file without metadata got guesses (torchvision preprocessing), which are not written.
+ */
 export function writeOnnxModel(model: LoadedModel): Uint8Array {
-  const metadata = model.graph.spec ? metadataToStrings(model.metadata) : {};
+  const metadata = model.graph.spec || model.metadata.model !== ONNX_WITHOUT_METADATA ? metadataToStrings(model.metadata) : {};
   return serializeOnnxModel(exportOnnx(model.graph, model.weights, { metadata }));
 }
