@@ -46,8 +46,20 @@ export {
   type SeparableComparison,
 } from './graph/index.js';
 export type { Tensor, DType, NamedTensors } from './tensor.js';
-export { InferenceSession, initWeights, foldBatchNorm, BACKENDS, type Backend, type RunRequest, type RunResult, type Weights } from './runtime/index.js';
-export { MobileNet, readModel, detectFormat, WEIGHT_FORMATS, type Classification, type LoadedModel, type ReadModelOptions, type WeightFormat, type ModelMetadata } from './model/index.js';
+export { InferenceSession, initWeights, foldBatchNorm, BACKENDS, type Backend, type SessionOptions, type RunRequest, type RunResult, type Weights } from './runtime/index.js';
+export type { StepProfile } from './runtime/wasm/engine.js';
+export {
+  MobileNet,
+  readModel,
+  detectFormat,
+  WEIGHT_FORMATS,
+  type Classification,
+  type MobileNetOptions,
+  type LoadedModel,
+  type ReadModelOptions,
+  type WeightFormat,
+  type ModelMetadata,
+} from './model/index.js';
 export { parseNpy, serializeNpy } from './io/npy.js';
 export { parseSafetensors, serializeSafetensors } from './io/safetensors.js';
 export { permute } from './io/layout.js';

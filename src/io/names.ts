@@ -93,6 +93,14 @@ function kerasLayerNames(graph: Graph): Map<string, string> {
   if (!spec) throw new MobileNetError('UNSUPPORTED', `${graph.name}: Keras names need a MobileNet built from a spec`);
   const m = new Map<string, string>();
   if (spec.arch === 'mobilenet_v1') {
+    if (spec.blocks.some((b) => !b.separable)) {
+      // keras.applications.MobileNet builds only the depthwise separable network: there are no
+      // Keras layer names to read such weights from or write them to.
+      throw new MobileNetError(
+        'UNSUPPORTED',
+        `Keras has no MobileNetV1 with full convolutions (separable: false): its layers exist only for depthwise separable blocks (conv_dw_N, conv_pw_N), so ${graph.name} cannot be read from or written to a Keras .h5 file; use safetensors, ONNX or the PyTorch layout`,
+      );
+    }
     m.set('stem.conv', 'conv1').set('stem.bn', 'conv1_bn').set('classifier', 'conv_preds');
     spec.blocks.forEach((_, i) => {
       const j = i + 1;

@@ -86,7 +86,12 @@ export function exportOnnx(graph: Graph, weights: Map<string, Tensor<'float32'>>
       case 'batchNorm': {
         const names = ['gamma', 'beta', 'movingMean', 'movingVariance'].map((k) => `${node.name}.${k}`);
         for (const n of names) initializers.set(n, weight(weights, n));
-        push(node, 'BatchNormalization', [x, ...names], { epsilon: { type: 'float', value: node.attrs.epsilon } });
+        // ONNX's momentum is the moving averages' decay (running = running·momentum + batch·(1 − momentum)):
+        // written so that an imported graph trains with its convention's (Keras 0.999, slim 0.997).
+        push(node, 'BatchNormalization', [x, ...names], {
+          epsilon: { type: 'float', value: node.attrs.epsilon },
+          momentum: { type: 'float', value: node.attrs.decay },
+        });
         break;
       }
       case 'activation':

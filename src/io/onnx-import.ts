@@ -2,8 +2,9 @@
  * ONNX → graph + weights, for MobileNet-style models (e.g. torchvision's model exported by
  * torch.onnx): Conv (any group count: full, depthwise or pointwise), BatchNormalization, Relu,
  * Clip(0, 6), Add, GlobalAveragePool / GlobalMaxPool, Flatten, Reshape, Gemm, MatMul (+ Add bias),
- * Identity, Dropout, and a final Softmax (dropped: sessions return logits). Anything else is
- * refused with the op's name. Input: one NCHW float tensor [N, 3, H, W] with fixed H and W.
+ * Identity, Dropout, and a final Softmax over the classifier's logits whose output is the graph's
+ * output (dropped: sessions return logits; a Softmax anywhere else is refused naming the node).
+ * Anything else is refused with the op's name. Input: one NCHW float tensor [N, 3, H, W] with fixed H and W.
  */
 import { MobileNetError } from '../errors.js';
 import type { FeatureTap, Graph } from '../graph/build.js';
@@ -83,6 +84,7 @@ export function importOnnx(model: OnnxModel): { graph: Graph; weights: Map<strin
   const nodes: GraphNode[] = [];
   const weights = new Map<string, Tensor<'float32'>>();
   const denseByOutput = new Map<string, GraphNode>();
+  const graphOutputs = new Set(g.outputs.map((o) => o.name));
 
   const getValue = (node: OnnxNode, i: number): Value => {
     const v = values.get(node.inputs[i]!);
@@ -235,10 +237,25 @@ export function importOnnx(model: OnnxModel): { graph: Graph; weights: Map<strin
       case 'Dropout':
         alias(node, getValue(node, 0));
         break;
-      case 'Softmax':
-        // The final probabilities: sessions return logits and apply softmax on request.
-        alias(node, getValue(node, 0));
+      case 'Softmax': {
+        // Only the final probabilities over a classifier's logits can be dropped (sessions return
+        // logits and apply softmax on request); anywhere else it changes what the graph computes.
+        const x = getValue(node, 0);
+        const out = node.outputs[0]!;
+        const consumer = g.nodes.find((n) => n !== node && n.inputs.includes(out));
+        if (!graphOutputs.has(out) || consumer) {
+          const where = consumer ? `it feeds ${consumer.opType} ${consumer.name || consumer.outputs[0]}` : 'its output is not a graph output';
+          throw unsupported(`Softmax ${node.name || out}: only a final Softmax whose output is the graph's output is supported (it is dropped: sessions return logits); ${where}`);
+        }
+        if (nodes.find((n) => n.name === x.name)?.op !== 'dense') {
+          throw unsupported(`Softmax ${node.name || out}: only a final Softmax over a classifier's (Gemm/MatMul) logits is supported`);
+        }
+        // On the flat (N, classes) logits, axis 1 (= -1) is the class axis; opset < 13 defaults to 1, 13+ to -1.
+        const axis = attrInt(node, 'axis', 1);
+        if (axis !== 1 && axis !== -1) throw unsupported(`Softmax ${node.name || out}: axis ${axis} is not the class axis of the (N, classes) logits (1 or -1)`);
+        alias(node, x);
         break;
+      }
       case 'Gemm':
       case 'MatMul': {
         const x = getValue(node, 0);

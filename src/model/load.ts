@@ -6,7 +6,7 @@
 import { MobileNetError } from '../errors.js';
 import { buildGraph, type Graph } from '../graph/build.js';
 import { createSpec, parseModelName } from '../spec/registry.js';
-import type { Arch, ModelOptions } from '../spec/types.js';
+import type { Arch, ModelOptions, Resolution } from '../spec/types.js';
 import type { Tensor, NamedTensors } from '../tensor.js';
 import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
 import { parseTorchStateDict } from '../io/torch.js';
@@ -15,9 +15,10 @@ import { parseOnnxModel, serializeOnnxModel } from '../io/onnx.js';
 import { importOnnx } from '../io/onnx-import.js';
 import { exportOnnx } from '../io/onnx-export.js';
 import { importWeights, nameMap, type WeightSource } from '../io/names.js';
+import { listPretrained } from '../io/pretrained.js';
 import { checkWeights, graphParams, initWeights, type Weights } from '../runtime/weights.js';
 import { presetConfig } from '../data/preprocess.js';
-import { defaultMetadata, metadataFromStrings, metadataToStrings, type ModelMetadata } from './metadata.js';
+import { defaultMetadata, metadataFromStrings, metadataToStrings, ONNX_WITHOUT_METADATA, type ModelMetadata } from './metadata.js';
 import { checkpointEvaluationWeights, checkpointFromSafetensors, CHECKPOINT_STATE_KEY } from '../train/checkpoint.js';
 
 export type WeightFormat = 'safetensors' | 'pth' | 'h5' | 'onnx';
@@ -40,6 +41,13 @@ export interface ReadModelOptions {
   options?: ModelOptions;
   /** false: a classifier of another size, or none, is skipped (transfer learning). Default true. */
   strict?: boolean;
+  /**
+   * The input size for weights that record none: a .pth, an .h5 not named as keras-applications
+   * names its files, safetensors without metadata, each with a model name without a size
+   * (`mobilenet predict` passes its input's size). Ignored when the file, its name, the model name
+   * or `options.resolution` gives one. Default: the architecture's 224.
+   */
+  fallbackResolution?: number | Resolution;
 }
 
 /** Detect a weights format from its first bytes (and the file name for ONNX, which has no magic). */
@@ -86,12 +94,27 @@ function guessArch(tensors: NamedTensors, source: WeightSource): Arch {
 }
 
 /**
- * keras-applications file names carry the input size, one of the sizes Keras publishes weights for:
- * …_0.35_96.h5, mobilenet_7_5_160_tf.h5 (not "_035" in my_v2_035.h5: that is an α).
+ * The input size of a keras-applications file, by its exact name (mobilenet_7_5_160_tf.h5,
+ * mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5, …: the names the pretrained
+ * registry lists). Any other name says nothing: run_epoch_160.h5 is not a 160-pixel model, nor is
+ * "_035" in my_v2_035.h5 a size.
  */
 function kerasResolutionFromName(fileName: string): number | undefined {
-  const m = /_(96|128|160|192|224)(?:_tf)?(?:_no_top)?\.h5$/i.exec(fileName);
-  return m ? Number(m[1]) : undefined;
+  const base = (fileName.split(/[\\/]/).pop() ?? '').toLowerCase();
+  return listPretrained({ source: 'keras' }).find((e) => e.fileName.toLowerCase() === base)?.resolution;
+}
+
+/** Whether the model name or the options fix the input size. */
+function resolutionGiven(model: string | undefined, options: ModelOptions | undefined): boolean {
+  return options?.resolution !== undefined || (model !== undefined && parseModelName(model).resolution !== undefined);
+}
+
+/**
+ * Labels belong to a classifier: a head the file did not provide (fresh weights under strict:
+ * false) or no head at all has none; the labels of the file's head are kept.
+ */
+function labelsForHead(labels: string[], graph: Graph, freshHead: boolean): string[] {
+  return graph.outputs.logits && !freshHead ? labels : [];
 }
 
 /**
@@ -163,22 +186,31 @@ export async function readModel(bytes: Uint8Array, options: ReadModelOptions = {
         throw new MobileNetError('INVALID_FORMAT', `${where}: safetensors without mobilenet-ts metadata; pass the model name (e.g. --model mobilenet_v2)`);
       }
       const model = options.model ?? meta!.model;
-      const modelOptions = { ...(meta?.options ?? {}), ...options.options };
+      const modelOptions: ModelOptions = { ...(meta?.options ?? {}), ...options.options };
+      if (!meta && options.fallbackResolution !== undefined && !resolutionGiven(model, options.options)) modelOptions.resolution = options.fallbackResolution;
       const graph = buildGraph(createSpec(model, modelOptions));
-      const weights = fitWeights(graph, tensors, { strict: options.strict ?? true, source: where });
-      return { graph, weights, metadata: meta ? { ...meta, options: modelOptions } : defaultMetadata(graph.spec!, model, modelOptions, fileName || undefined) };
+      const { weights: checked } = checkWeights(graph, tensors, { strict: options.strict ?? true, source: where });
+      const freshHead = addFreshHead(graph, checked);
+      const modelMeta = meta ? { ...meta, options: modelOptions } : defaultMetadata(graph.spec!, model, modelOptions, fileName || undefined);
+      modelMeta.labels = labelsForHead(modelMeta.labels, graph, freshHead);
+      return { graph, weights: checked, metadata: modelMeta };
     }
     case 'pth':
     case 'h5': {
       const source: WeightSource = format === 'pth' ? 'torch' : 'keras';
       const tensors = format === 'pth' ? parseTorchStateDict(bytes) : kerasTensors(await parseKerasH5(bytes));
       const defaults: ModelOptions = { convention: source === 'torch' ? 'torchvision' : 'keras' };
-      const resolution = source === 'keras' && !options.options?.resolution ? kerasResolutionFromName(fileName) : undefined;
-      if (resolution !== undefined && !(options.model && parseModelName(options.model).resolution)) defaults.resolution = resolution;
+      if (!resolutionGiven(options.model, options.options)) {
+        const resolution = (source === 'keras' ? kerasResolutionFromName(fileName) : undefined) ?? options.fallbackResolution;
+        if (resolution !== undefined) defaults.resolution = resolution;
+      }
       const { graph, model, modelOptions } = graphForTensors(tensors, source, options, defaults);
-      const weights = withFreshHead(graph, importWeights(graph, source, tensors, { strict: options.strict ?? true, source: where }));
+      const weights = importWeights(graph, source, tensors, { strict: options.strict ?? true, source: where });
+      const freshHead = addFreshHead(graph, weights);
       const { weights: checked } = checkWeights(graph, weights, { source: where });
-      return { graph, weights: checked, metadata: defaultMetadata(graph.spec!, model, modelOptions, fileName || undefined) };
+      const metadata = defaultMetadata(graph.spec!, model, modelOptions, fileName || undefined);
+      metadata.labels = labelsForHead(metadata.labels, graph, freshHead);
+      return { graph, weights: checked, metadata };
     }
     case 'onnx': {
       const onnx = parseOnnxModel(bytes);
@@ -186,8 +218,10 @@ export async function readModel(bytes: Uint8Array, options: ReadModelOptions = {
       const { graph, weights } = importOnnx(onnx);
       const [h, w] = graph.input.shape as [number, number, number];
       const classes = graph.outputs.logits ? graph.nodes.find((n) => n.name === graph.outputs.logits)!.shape[0]! : 0;
-      const metadata: ModelMetadata = meta ?? {
-        model: 'onnx',
+      // Metadata a file carries (written by mobilenet-ts) is kept as it is, as for safetensors.
+      if (meta) return { graph, weights, metadata: meta };
+      const metadata: ModelMetadata = {
+        model: ONNX_WITHOUT_METADATA,
         options: {},
         // An ONNX file does not say how it wants its input; torchvision's exports are the common case.
         preprocess: presetConfig('torchvision', h, w),
@@ -205,19 +239,21 @@ export async function readModel(bytes: Uint8Array, options: ReadModelOptions = {
  * initialization), so that the model runs and can be fine-tuned.
  */
 export function fitWeights(graph: Graph, tensors: NamedTensors, options: { strict: boolean; source: string }): Weights {
-  return withFreshHead(graph, checkWeights(graph, tensors, options).weights);
+  const { weights } = checkWeights(graph, tensors, options);
+  addFreshHead(graph, weights);
+  return weights;
 }
 
 /**
  * Under strict: false a classifier that did not fit was skipped: give it fresh weights (the
- * torchvision initialization) so that the model runs and can be fine-tuned.
+ * torchvision initialization) so that the model runs and can be fine-tuned. True when it did.
  */
-function withFreshHead(graph: Graph, weights: Map<string, Tensor<'float32'>>): Map<string, Tensor<'float32'>> {
-  const missing = graphParams(graph).filter((p) => !weights.has(p.name));
-  if (missing.length === 0) return weights;
+function addFreshHead(graph: Graph, weights: Map<string, Tensor<'float32'>>): boolean {
+  const missing = graphParams(graph).filter((p) => !weights.has(p.name) && p.name.startsWith('classifier.'));
+  if (missing.length === 0) return false;
   const fresh = initWeights(graph, { seed: 0 });
-  for (const p of missing) if (p.name.startsWith('classifier.')) weights.set(p.name, fresh.get(p.name)!);
-  return weights;
+  for (const p of missing) weights.set(p.name, fresh.get(p.name)!);
+  return true;
 }
 
 /** Our native format: safetensors with the metadata that rebuilds the model. */
@@ -227,7 +263,12 @@ export function writeSafetensorsModel(model: LoadedModel): Uint8Array {
   return serializeSafetensors(tensors, metadataToStrings(model.metadata));
 }
 
+/**
+ * ONNX with the `mobilenet.*` metadata whenever the model has real metadata: built from a spec, or
+ * imported from an ONNX file that carried it (convert x.onnx y.onnx keeps preprocessing and labels).
+ * An ONNX file without metadata got guesses (torchvision preprocessing), which are not written.
+ */
 export function writeOnnxModel(model: LoadedModel): Uint8Array {
-  const metadata = model.graph.spec ? metadataToStrings(model.metadata) : {};
+  const metadata = model.graph.spec || model.metadata.model !== ONNX_WITHOUT_METADATA ? metadataToStrings(model.metadata) : {};
   return serializeOnnxModel(exportOnnx(model.graph, model.weights, { metadata }));
 }

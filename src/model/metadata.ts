@@ -11,6 +11,12 @@ import type { Convention, ModelOptions, ModelSpec } from '../spec/types.js';
 
 export const METADATA_VERSION = '1';
 
+/**
+ * `model` of the metadata an ONNX file without `mobilenet.*` metadata reads with: guesses
+ * (torchvision preprocessing, ImageNet labels for 1000 classes), never written back to a file.
+ */
+export const ONNX_WITHOUT_METADATA = 'onnx';
+
 export interface ModelMetadata {
   /** A model name the registry understands (`mobilenet_v2`, `mobilenet_v1_0.25_128`). */
   model: string;

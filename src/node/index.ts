@@ -9,10 +9,14 @@ export {
   embedImages,
   classifyImageChunks,
   embedImageChunks,
+  loadImageChunks,
+  predictLogits,
   IMAGE_CHUNK,
   type LoadModelOptions,
   type ImageOutcome,
   type ImageFailure,
+  type ImageChunk,
+  type ChunkOptions,
 } from './model.js';
 export { decodeImage, loadImageTensor, type DecodedImage } from './image.js';
 export { readFileBytes, writeFileAtomic } from './fs.js';

@@ -33,6 +33,8 @@ export interface LoadModelOptions {
   format?: WeightFormat;
   /** Architecture options (resolution, convention, alpha, classes, …). */
   options?: ModelOptions;
+  /** The input size for weights that record none (a .pth, most .h5 files); see ReadModelOptions. */
+  fallbackResolution?: ModelOptions['resolution'];
   /** false: load a backbone whose classifier differs or is absent. Default true. */
   strict?: boolean;
   backend?: Backend;
@@ -81,6 +83,7 @@ export async function loadModel(source: string, options: LoadModelOptions = {}):
   if (model !== undefined) read.model = model;
   if (options.options) read.options = options.options;
   if (options.format) read.format = options.format;
+  if (options.fallbackResolution !== undefined) read.fallbackResolution = options.fallbackResolution;
   const loaded = await readModel(bytes, read);
   return MobileNet.create(loaded, engineOptions(options));
 }
@@ -113,7 +116,11 @@ async function loadPretrained(name: string, options: LoadModelOptions): Promise<
     strict: options.strict ?? true,
   });
   loaded.metadata.preprocess = pretrainedPreprocessConfig(entry);
-  loaded.metadata.labels = entry.includeTop ? [...(entry.labels === 'imagenet' ? IMAGENET_LABELS : labelsWithBackground())] : [];
+  // The publisher's labels name the publisher's classifier: not a new head (options.classes under
+  // strict: false) nor a model without one.
+  const spec = loaded.graph.spec!;
+  const ownHead = entry.includeTop && spec.includeTop && spec.classes === entry.classes;
+  loaded.metadata.labels = ownHead ? [...(entry.labels === 'imagenet' ? IMAGENET_LABELS : labelsWithBackground())] : [];
   loaded.metadata.source = entry.id;
   return MobileNet.create(loaded, engineOptions(options));
 }

@@ -1,6 +1,6 @@
 /**
- * Model names in the TF-slim tables' form (`mobilenet_v1_0.75_160`, `mobilenet_v2_0.35_96`) plus
- * the bare `mobilenet_v1` / `mobilenet_v2`. The registry is plain data: nothing registers itself
+ * Model names in the TF-slim tables' form (`mobilenet_v1_0.75_160`, `mobilenet_v2_0.35_96`, or
+ * with slim's short α `mobilenet_v2_035_96`) plus the bare `mobilenet_v1` / `mobilenet_v2`. The registry is plain data: nothing registers itself
  * at import time.
  */
 import { MobileNetError } from '../errors.js';
@@ -77,9 +77,26 @@ export interface ParsedModelName {
 
 const NAME_PATTERN = /^(mobilenet_v[12])(?:_(\d+(?:\.\d+)?)_(\d+))?$/;
 
+const ALPHA_SPELLINGS = 'α with a decimal point (mobilenet_v2_0.35_96, mobilenet_v1_1.0_224), as TF-slim\'s three digits in hundredths (mobilenet_v2_035_96, mobilenet_v2_140_224) or as one digit (mobilenet_v2_1_224)';
+
 /**
- * Parse `mobilenet_v2`, `mobilenet_v2_0.35_96`, … Any α and resolution in that form are accepted
- * (they are validated when the spec is built); `listModels()` names the published ones.
+ * The α of a name. With a decimal point it is what it says (0.35, 1.0, Keras' 1.00). Without one,
+ * TF-slim's short names (mobilenet_v1_025/050/075, mobilenet_v2_035/050/075/100/130/140) write α in
+ * hundredths with three digits, so three digits are hundredths: 035 → 0.35, 100 → 1.0, 140 → 1.4
+ * (read as a whole number they would be a network 35 or 100 times as wide). One digit is the
+ * whole number (mobilenet_v2_1_224). Two digits, or four and more, are refused rather than guessed:
+ * 35 could be 0.35 or 35, 05 could be 0.5 or 0.05, 10 could be 1.0 or 10.
+ */
+function parseAlpha(text: string, name: string): number {
+  if (text.includes('.') || text.length === 1) return Number(text);
+  if (text.length === 3) return Number(text) / 100;
+  throw new MobileNetError('UNKNOWN_MODEL', `model ${describe(name)}: α '${text}' is ambiguous; write ${ALPHA_SPELLINGS}`);
+}
+
+/**
+ * Parse `mobilenet_v2`, `mobilenet_v2_0.35_96`, `mobilenet_v2_035_96`, … Any α and resolution in
+ * that form are accepted (they are validated when the spec is built); `listModels()` names the
+ * published ones.
  */
 export function parseModelName(name: string): ParsedModelName {
   const match = typeof name === 'string' ? NAME_PATTERN.exec(name.trim().toLowerCase().replace(/-/g, '_')) : null;
@@ -91,7 +108,7 @@ export function parseModelName(name: string): ParsedModelName {
   }
   const arch = match[1] as Arch;
   if (match[2] === undefined) return { arch };
-  return { arch, alpha: Number(match[2]), resolution: Number(match[3]) };
+  return { arch, alpha: parseAlpha(match[2], name), resolution: Number(match[3]) };
 }
 
 /**

@@ -185,3 +185,61 @@ test('predict --batch 2 on 7 examples: torch’s logits, the same file as one ba
   pick.forEach((j, i) => assert.ok(maxAbsDiff(y.subarray(i * 10, (i + 1) * 10), logits.subarray(j * 10, (j + 1) * 10)).max <= 1e-4, `row ${i}`));
   assert.deepEqual(readFileSync(join(dir, 'y2.npy')), readFileSync(join(dir, 'y.npy')));
 });
+
+test('convert .onnx → .onnx keeps the mobilenet metadata: preprocessing, labels, grayscale, options', async () => {
+  const { buildGraph, createSpec, initWeights, presetConfig, readModel } = await import('../../src/index.js');
+  const { writeOnnxModel } = await import('../../src/model/load.js');
+  const { parseOnnxModel, serializeOnnxModel } = await import('../../src/io/onnx.js');
+  const dir = mkdtempSync(join(tmpdir(), 'mobilenet-cli-'));
+  const options = { alpha: 0.35, resolution: 32, classes: 3, convention: 'keras' as const };
+  const graph = buildGraph(createSpec('mobilenet_v2', options));
+  const metadata = {
+    model: 'mobilenet_v2',
+    options,
+    preprocess: { ...presetConfig('keras', 32, 32), grayscale: true },
+    labels: ['cat', 'dog', 'bird'],
+    source: 'made by this test',
+  };
+  const x = join(dir, 'x.onnx');
+  writeFileSync(x, writeOnnxModel({ graph, weights: initWeights(graph, { seed: 3 }), metadata }));
+  const y = join(dir, 'y.onnx');
+  const r = runCli(['convert', x, y]);
+  assert.equal(r.status, 0, r.stderr);
+  const back = await readModel(new Uint8Array(readFileSync(y)), { fileName: 'y.onnx' });
+  assert.deepEqual(back.metadata, metadata);
+  // ONNX → safetensors stays refused: an imported graph has no architecture to write.
+  const st = runCli(['convert', y, join(dir, 'y.safetensors')]);
+  assert.equal(st.status, 2, st.stderr);
+  assert.match(st.stderr, /imported from ONNX and has no architecture spec/);
+
+  // An ONNX file without metadata reads with guesses (torchvision preprocessing); they are not written.
+  const bare = parseOnnxModel(new Uint8Array(readFileSync(x)));
+  bare.metadata = {};
+  const plain = join(dir, 'plain.onnx');
+  writeFileSync(plain, serializeOnnxModel(bare));
+  const copy = join(dir, 'copy.onnx');
+  assert.equal(runCli(['convert', plain, copy]).status, 0);
+  assert.deepEqual(Object.keys(parseOnnxModel(new Uint8Array(readFileSync(copy))).metadata).filter((k) => k.startsWith('mobilenet.')), []);
+});
+
+test('predict: an input of another size than the model records is refused, expected vs found', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mobilenet-cli-'));
+  const out = join(dir, 'y.npy');
+  const x32 = join(dir, 'x32.npy');
+  writeFileSync(x32, serializeNpy({ dtype: 'float32', shape: [2, 32, 32, 3], data: new Float32Array(2 * 32 * 32 * 3).fill(0.5) }));
+  // The bundled Fashion-MNIST model records 28×28 in its metadata.
+  const bundled = runCli(['predict', 'models/fashion-mnist.safetensors', '--input', x32, '--output', out]);
+  assert.equal(bundled.status, 2, bundled.stderr);
+  assert.match(bundled.stderr.trim(), /x32\.npy: the model takes 28×28 images, the input is 32×32$/);
+  // A model name with a size records it for a .pth too.
+  const named = runCli(['predict', 'mobilenet_v2_0.35_96', '--weights', P('tv_v2_035.pth'), '--input', P('tv_v2_035_input_nchw.npy'), '--layout', 'nchw', '--output', out]);
+  assert.equal(named.status, 2, named.stderr);
+  assert.match(named.stderr, /the model takes 96×96 images, the input is 64×64/);
+  assert.equal(existsSync(out), false);
+  // A 28×28 input runs on the bundled model; a .pth without a size takes the input's (the first test).
+  const x28 = join(dir, 'x28.npy');
+  writeFileSync(x28, serializeNpy({ dtype: 'float32', shape: [1, 28, 28, 3], data: new Float32Array(28 * 28 * 3).fill(0.5) }));
+  const ok = runCli(['predict', 'models/fashion-mnist.safetensors', '--input', x28, '--output', out]);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.deepEqual(parseNpy(new Uint8Array(readFileSync(out))).shape, [1, 10]);
+});

@@ -141,3 +141,51 @@ test('Keras .h5: the input size comes from a keras-applications file name, never
   const loose = await readModel(bytes, { fileName: 'keras_v2_035.h5', strict: false });
   assert.equal(loose.graph.spec!.alpha, 0.35);
 });
+
+test('Keras .h5: only a keras-applications file name gives the input size, not any name ending in a size', async () => {
+  const bytes = new Uint8Array(readFileSync(fixturePath('parity', 'keras_v2_035.h5')));
+  for (const fileName of ['run_epoch_160.h5', 'my_v2_0.35_160.h5', 'mobilenet_v2_weights_160.h5', 'x_192_tf_no_top.h5']) {
+    const loaded = await readModel(bytes, { fileName });
+    assert.equal(loaded.graph.spec!.height, 224, `${fileName}: not a keras-applications name, so the default size`);
+  }
+  // keras-applications' own names (keras/src/applications/mobilenet_v2.py: …_<float(alpha)>_<rows>[_no_top].h5).
+  const noTop = await readModel(bytes, { fileName: 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_160_no_top.h5' });
+  assert.equal(noTop.graph.spec!.height, 160);
+  // A size asked for explicitly wins over the file name.
+  const asked = await readModel(bytes, { fileName: 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96.h5', options: { resolution: 64 } });
+  assert.equal(asked.graph.spec!.height, 64);
+});
+
+test('weights that record no input size take fallbackResolution; a recorded size is kept', async () => {
+  const pth = await readModel(parity('tv_v2_035.pth'), { fallbackResolution: 48 });
+  assert.equal(pth.graph.spec!.height, 48, '.pth records no size');
+  const named = await readModel(parity('tv_v2_035.pth'), { model: 'mobilenet_v2_0.35_64', fallbackResolution: 48 });
+  assert.equal(named.graph.spec!.height, 64, 'the model name records it');
+  const st = (await MobileNet.create(pth)).toSafetensors();
+  assert.equal((await readModel(st, { fallbackResolution: 96 })).graph.spec!.height, 48, 'the safetensors metadata records it');
+});
+
+test('labels follow the classifier: a fresh head (strict: false) or no head has none; the file’s own head keeps its labels', async () => {
+  const graph = buildGraph(createSpec('mobilenet_v1_0.25_128', { convention: 'keras' }));
+  const { defaultMetadata } = await import('../../src/model/metadata.js');
+  const imagenet = await MobileNet.create({ graph, weights: initWeights(graph, { seed: 1 }), metadata: defaultMetadata(graph.spec!, 'mobilenet_v1_0.25_128', { convention: 'keras' }) });
+  const bytes = imagenet.toSafetensors();
+  assert.equal((await readModel(bytes)).metadata.labels.length, 1000);
+  const transfer = await readModel(bytes, { strict: false, options: { classes: 3 } });
+  assert.equal(transfer.weights.get('classifier.weight')!.shape.join(), '256,3');
+  assert.deepEqual(transfer.metadata.labels, [], 'ImageNet labels do not name a fresh 3-class head');
+  const backbone = await readModel(bytes, { strict: false, options: { includeTop: false } });
+  assert.deepEqual(backbone.metadata.labels, []);
+  // A 10-class .pth read into a 1000-class model: the head is fresh, so no ImageNet labels either.
+  const pth = await readModel(parity('tv_v2_035.pth'), { model: 'mobilenet_v2', strict: false, options: { resolution: 64, alpha: 0.35, classes: 1000 } });
+  assert.equal(pth.weights.get('classifier.weight')!.shape.join(), '1280,1000');
+  assert.deepEqual(pth.metadata.labels, []);
+});
+
+test('Keras names for a MobileNetV1 with full convolutions → UNSUPPORTED saying Keras has none', async () => {
+  const { exportWeights } = await import('../../src/io/names.js');
+  const message = /^Keras has no MobileNetV1 with full convolutions \(separable: false\)/;
+  await rejects(readModel(parity('keras_v1_025.h5'), { model: 'mobilenet_v1', options: { separable: false } }), 'UNSUPPORTED', message);
+  const graph = buildGraph(createSpec('mobilenet_v1_0.25_128', { separable: false }));
+  assert.throws(() => exportWeights(graph, 'keras', initWeights(graph)), (err: unknown) => err instanceof MobileNetError && err.code === 'UNSUPPORTED' && message.test(err.message));
+});

@@ -12,9 +12,11 @@ import {
   serializeOnnxModel,
   type OnnxAttribute,
   type OnnxModel,
+  type OnnxNode,
   type OnnxValueInfo,
 } from '../../src/io/onnx.js';
 import { importOnnx } from '../../src/io/onnx-import.js';
+import { InferenceSession } from '../../src/runtime/session.js';
 import { MobileNetError, type ErrorCode } from '../../src/errors.js';
 import { float16ToFloat32, type DType, type Tensor } from '../../src/tensor.js';
 import { fixturePath, maxAbsDiff, seededRandom } from '../helpers.js';
@@ -488,4 +490,93 @@ test('onnx: the writer refuses models it cannot write faithfully → INVALID_ARG
   assertThrowsWith(() => serializeOnnxModel(withAttribute({ type: 'ints', value: [2 ** 60] })), 'INVALID_ARGUMENT', /'bad'/);
   assertThrowsWith(() => serializeOnnxModel({ ...base, opsetImports: [] }), 'INVALID_ARGUMENT', /opset/);
   assertThrowsWith(() => serializeOnnxModel({ ...base, irVersion: 0 }), 'INVALID_ARGUMENT', /irVersion/);
+});
+
+// ------------------------------------------------------------------------------------------------
+// Import: Softmax
+// ------------------------------------------------------------------------------------------------
+
+/** x [1, 3, 6, 6] → GlobalAveragePool → Flatten → `middle` → Gemm (3 → 4) → `tail`: a hand-built classifier. */
+function poolGemmModel(middle: OnnxNode[], tail: OnnxNode[], output: string): OnnxModel {
+  const random = seededRandom(11);
+  const w = Float32Array.from({ length: 4 * 3 }, () => random() * 2 - 1);
+  const b = Float32Array.from({ length: 4 }, () => random() * 2 - 1);
+  const gemmInput = middle.at(-1)?.outputs[0] ?? 'f';
+  return {
+    irVersion: 8,
+    opsetImports: [{ domain: '', version: 13 }],
+    producerName: 'mobilenet-ts test',
+    producerVersion: '',
+    metadata: {},
+    graph: {
+      name: 'pool_gemm',
+      nodes: [
+        { name: 'pool', opType: 'GlobalAveragePool', domain: '', inputs: ['x'], outputs: ['p'], attributes: {} },
+        { name: 'flat', opType: 'Flatten', domain: '', inputs: ['p'], outputs: ['f'], attributes: { axis: { type: 'int', value: 1 } } },
+        ...middle,
+        { name: 'fc', opType: 'Gemm', domain: '', inputs: [gemmInput, 'fc.weight', 'fc.bias'], outputs: ['logits'], attributes: { transB: { type: 'int', value: 1 } } },
+        ...tail,
+      ],
+      initializers: new Map<string, Tensor>([
+        ['fc.weight', { dtype: 'float32', shape: [4, 3], data: w }],
+        ['fc.bias', { dtype: 'float32', shape: [4], data: b }],
+      ]),
+      inputs: [{ name: 'x', elemType: 'float32', shape: [1, 3, 6, 6] }],
+      outputs: [{ name: output, elemType: 'float32', shape: [1, 4] }],
+    },
+  };
+}
+
+const softmaxNode = (name: string, input: string, output: string, axis?: number): OnnxNode => ({
+  name, opType: 'Softmax', domain: '', inputs: [input], outputs: [output], attributes: axis === undefined ? {} : { axis: { type: 'int', value: axis } },
+});
+
+test('onnx import: a final Softmax over the logits is dropped; the probabilities match onnxruntime’s output', { timeout: 60_000 }, async () => {
+  const bytes = serializeOnnxModel(poolGemmModel([], [softmaxNode('prob', 'logits', 'y')], 'y'));
+  const random = seededRandom(12);
+  const nchw = Float32Array.from({ length: 3 * 6 * 6 }, () => random() * 4 - 2);
+  const want = (await runInOrt(bytes, { x: { data: nchw, shape: [1, 3, 6, 6] } }))['y']!;
+  const { graph, weights } = importOnnx(parseOnnxModel(bytes));
+  assert.ok(graph.outputs.logits, 'the Gemm is the logits output');
+  const session = await InferenceSession.create(graph, weights, { backend: 'ref' });
+  const nhwc = new Float32Array(nchw.length);
+  for (let c = 0; c < 3; c++) for (let i = 0; i < 36; i++) nhwc[i * 3 + c] = nchw[c * 36 + i]!;
+  const { logits, probabilities } = session.run(nhwc, { probabilities: true });
+  assert.ok(maxAbsDiff(probabilities!.data, want).max <= 1e-6, 'softmax on request = the file’s Softmax');
+  assert.ok(maxAbsDiff(logits!.data, want).max > 0.01, 'the session returns logits, not probabilities');
+  await session.release();
+});
+
+test('onnx import: a Softmax that is not the final one over the logits → UNSUPPORTED naming the node', () => {
+  // Softmax between Flatten and Gemm: dropping it would change every logit.
+  const middle = poolGemmModel([softmaxNode('mid_softmax', 'f', 's')], [], 'logits');
+  assertThrowsWith(() => importOnnx(parseOnnxModel(serializeOnnxModel(middle))), 'UNSUPPORTED', /^ONNX import: Softmax mid_softmax: only a final Softmax .*; it feeds Gemm fc/);
+  // A final Softmax over the batch axis, or over pooled features rather than logits.
+  const batchAxis = poolGemmModel([], [softmaxNode('prob', 'logits', 'y', 0)], 'y');
+  assertThrowsWith(() => importOnnx(parseOnnxModel(serializeOnnxModel(batchAxis))), 'UNSUPPORTED', /^ONNX import: Softmax prob: axis 0 is not the class axis/);
+  const overFeatures = poolGemmModel([], [], 'logits');
+  overFeatures.graph.nodes = [...overFeatures.graph.nodes.slice(0, 2), softmaxNode('feature_softmax', 'f', 'y')];
+  overFeatures.graph.outputs = [{ name: 'y', elemType: 'float32', shape: [1, 3] }];
+  assertThrowsWith(() => importOnnx(parseOnnxModel(serializeOnnxModel(overFeatures))), 'UNSUPPORTED', /^ONNX import: Softmax feature_softmax: only a final Softmax over a classifier's/);
+  // Softmax whose output is a graph output but also feeds another node.
+  const both = poolGemmModel([], [softmaxNode('prob', 'logits', 'y'), { name: 'again', opType: 'Identity', domain: '', inputs: ['y'], outputs: ['z'], attributes: {} }], 'y');
+  assertThrowsWith(() => importOnnx(parseOnnxModel(serializeOnnxModel(both))), 'UNSUPPORTED', /Softmax prob: .*it feeds Identity again/);
+});
+
+test('onnx export → import keeps each BatchNormalization’s decay as ONNX momentum (the convention’s: Keras 0.999, slim 0.997)', async () => {
+  const { buildGraph } = await import('../../src/graph/build.js');
+  const { createSpec } = await import('../../src/spec/registry.js');
+  const { initWeights } = await import('../../src/runtime/weights.js');
+  const { exportOnnx } = await import('../../src/io/onnx-export.js');
+  for (const [convention, decay] of [['keras', 0.999], ['slim', 0.997], ['torchvision', 0.9]] as const) {
+    const graph = buildGraph(createSpec('mobilenet_v2_0.35_32', { convention }));
+    const bytes = serializeOnnxModel(exportOnnx(graph, initWeights(graph)));
+    // ONNX BatchNormalization: running_mean = running_mean · momentum + mean · (1 − momentum), i.e. TF's decay.
+    const bns = parseOnnxModel(bytes).graph.nodes.filter((n) => n.opType === 'BatchNormalization');
+    assert.ok(bns.length > 0);
+    for (const n of bns) assert.deepEqual(n.attributes['momentum'], { type: 'float', value: Math.fround(decay) }, `${convention} ${n.name}`);
+    const imported = importOnnx(parseOnnxModel(bytes)).graph.nodes.filter((n) => n.op === 'batchNorm');
+    assert.equal(imported.length, bns.length);
+    for (const n of imported) assert.equal(n.op === 'batchNorm' && n.attrs.decay, Math.fround(decay), `${convention} ${n.name}`);
+  }
 });

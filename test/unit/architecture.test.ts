@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createSpec, listModels, makeDivisible, mobilenetV2Spec, parseModelName, buildSpec } from '../../src/spec/index.js';
 import { buildGraph, graphCost, type GraphNode } from '../../src/graph/index.js';
+import { MobileNetError } from '../../src/errors.js';
 import { fixturePath } from '../helpers.js';
 
 interface TorchConv {
@@ -94,6 +95,40 @@ test('every registered preset builds, its shapes chain and its taps are in order
       assert.equal(parsed.alpha, preset.alpha);
       assert.equal(parsed.resolution, preset.resolution);
     }
+  }
+});
+
+test('model names: decimal α as written, TF-slim’s three-digit α in hundredths, ambiguous α refused', () => {
+  // TF-slim names its networks mobilenet_v1_025/050/075 and mobilenet_v2_035/050/075/100/130/140
+  // (nets_factory), its checkpoints mobilenet_v1_0.25_128, mobilenet_v2_1.4_224; Keras prints
+  // α with two decimals (mobilenet_1.00_224). The same network whichever way it is written.
+  const cases: Array<[string, number, number]> = [
+    ['mobilenet_v1_025_128', 0.25, 128],
+    ['mobilenet_v1_050_160', 0.5, 160],
+    ['mobilenet_v1_075_192', 0.75, 192],
+    ['mobilenet_v2_035_96', 0.35, 96],
+    ['mobilenet_v2_100_224', 1.0, 224],
+    ['mobilenet_v2_130_224', 1.3, 224],
+    ['mobilenet_v2_140_224', 1.4, 224],
+    ['mobilenet_v1_0.25_128', 0.25, 128],
+    ['mobilenet_v2_1.4_224', 1.4, 224],
+    ['mobilenet_v2_1.00_224', 1.0, 224],
+    ['mobilenet_v2_0.35_96', 0.35, 96],
+    ['mobilenet_v2_1_224', 1, 224],
+    ['MobileNet-V2-0.5-160', 0.5, 160],
+  ];
+  for (const [name, alpha, resolution] of cases) {
+    assert.deepEqual(parseModelName(name), { arch: name.toLowerCase().includes('v1') ? 'mobilenet_v1' : 'mobilenet_v2', alpha, resolution }, name);
+  }
+  assert.equal(buildGraph(createSpec('mobilenet_v2_035_96')).name, 'mobilenet_v2_0.35_96');
+  assert.equal(buildGraph(createSpec('mobilenet_v1_025_128')).name, 'mobilenet_v1_0.25_128');
+  assert.doesNotThrow(() => createSpec('mobilenet_v2_140_224', { alpha: 1.4 }), 'the name’s α equals the decimal one exactly');
+  for (const name of ['mobilenet_v2_35_96', 'mobilenet_v1_05_128', 'mobilenet_v2_10_224', 'mobilenet_v2_0350_96']) {
+    assert.throws(() => parseModelName(name), (err: unknown) => {
+      assert.ok(err instanceof MobileNetError && err.code === 'UNKNOWN_MODEL', String(err));
+      assert.match(err.message, /is ambiguous; write α with a decimal point \(mobilenet_v2_0\.35_96.*three digits in hundredths \(mobilenet_v2_035_96/);
+      return true;
+    }, name);
   }
 });
 

@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as api from '../../src/index.js';
+import type { MobileNetOptions, SessionOptions, StepProfile } from '../../src/index.js';
+import type { ChunkOptions, ImageChunk, LoadModelOptions } from '../../src/node/index.js';
 
 const EXPECTED_EXPORTS = [
   'BACKENDS',
@@ -77,10 +79,12 @@ const EXPECTED_NODE_EXPORTS = [
   'fashionMnistCacheDir',
   'fetchPretrained',
   'loadFashionMnist',
+  'loadImageChunks',
   'loadImageFolder',
   'loadImageTensor',
   'loadImages',
   'loadModel',
+  'predictLogits',
   'readFileBytes',
   'runTradeoff',
   'runTraining',
@@ -97,4 +101,14 @@ test('public API export list', () => {
 test('the Node entry point (mobilenet-ts/node) export list', async () => {
   const node = await import('../../src/node/index.js');
   assert.deepEqual(Object.keys(node).sort(), EXPECTED_NODE_EXPORTS);
+});
+
+test('the options and result types of the entry points are exported (checked by the compiler)', () => {
+  const session: SessionOptions = { backend: 'ref' };
+  const model: MobileNetOptions = { backend: 'wasm', threads: 1 };
+  const load: LoadModelOptions = { strict: false };
+  const chunk: ChunkOptions = { chunkSize: 2 };
+  const step: Pick<StepProfile, 'kind' | 'macs'> = { kind: 'conv', macs: 1 };
+  const images: Pick<ImageChunk, 'start'> = { start: 0 };
+  assert.ok(session && model && load && chunk && step && images);
 });

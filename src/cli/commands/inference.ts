@@ -5,8 +5,18 @@ import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { MobileNetError, parseNpy, serializeNpy, type MobileNet, type ModelOptions } from '../../index.js';
-import { loadModel, readFileBytes, writeFileAtomic, type LoadModelOptions } from '../../node/index.js';
-import { IMAGE_CHUNK, classifyImageChunks, embedImageChunks, loadImageChunks, predictLogits, type ImageFailure } from '../../node/model.js';
+import {
+  IMAGE_CHUNK,
+  classifyImageChunks,
+  embedImageChunks,
+  loadImageChunks,
+  loadModel,
+  predictLogits,
+  readFileBytes,
+  writeFileAtomic,
+  type ImageFailure,
+  type LoadModelOptions,
+} from '../../node/index.js';
 import { UsageError } from '../errors.js';
 import { modelOptionsFromFlags, parseChoice, parseInteger, type RawModelFlags } from '../options.js';
 
@@ -36,13 +46,14 @@ function addModelFlags(command: Command, modelRequired: boolean): Command {
 /** The model trained by this project on Fashion-MNIST, shipped in the package (models/). */
 export const BUNDLED_MODEL = fileURLToPath(new URL('../../../../models/fashion-mnist.safetensors', import.meta.url));
 
-async function modelFromFlags(source: string | undefined, flags: ModelFlags, extra: ModelOptions = {}): Promise<MobileNet> {
+async function modelFromFlags(source: string | undefined, flags: ModelFlags, fallbackResolution?: ModelOptions['resolution']): Promise<MobileNet> {
   if (!source) {
     if (flags.weights) throw new UsageError('--weights needs --model <name> to say which architecture the weights are for');
     if (!existsSync(BUNDLED_MODEL)) throw new UsageError(`no --model given and the bundled model is missing (${BUNDLED_MODEL}); pass --model <file|name>`);
     source = BUNDLED_MODEL;
   }
-  const options: LoadModelOptions = { options: { ...extra, ...modelOptionsFromFlags(flags) } };
+  const options: LoadModelOptions = { options: modelOptionsFromFlags(flags) };
+  if (fallbackResolution !== undefined) options.fallbackResolution = fallbackResolution;
   if (flags.weights) options.weights = flags.weights;
   options.backend = parseChoice('--backend', flags.backend ?? 'wasm', ['wasm', 'ref'] as const);
   if (flags.threads !== undefined) options.threads = parseInteger('--threads', flags.threads, 1);
@@ -184,6 +195,13 @@ exits with code 2.`,
     .requiredOption('--input <x.npy>', 'float32 input, (N, H, W, 3) or with --layout nchw (N, 3, H, W)')
     .requiredOption('--output <y.npy>', 'where to write the (N, classes) float32 logits')
     .option('--layout <layout>', 'nhwc | nchw', 'nhwc')
+    .addHelpText(
+      'after',
+      `
+The model's input size: --resolution, else what the file or the model name records (safetensors
+and ONNX files, mobilenet_v2_0.35_96, a keras-applications .h5 name), else (a .pth, another .h5)
+the input's H×W. An input of another size than the model's is refused, naming both.`,
+    )
     .action(async (source: string, flags: ModelFlags & { input: string; output: string; layout: string }) => {
       const layout = parseChoice('--layout', flags.layout, ['nhwc', 'nchw'] as const);
       const chunkSize = parseInteger('--batch', flags.batch, 1);
@@ -196,9 +214,9 @@ exits with code 2.`,
         throw new MobileNetError('SHAPE_MISMATCH', `${flags.input}: expected ${expected} for --layout ${layout}, found (${s.join(', ')})`);
       }
       const [h, w] = layout === 'nhwc' ? [s[1]!, s[2]!] : [s[2]!, s[3]!];
-      // The input's size is the resolution unless given: .pth/.h5 weights do not record it.
-      const extra: ModelOptions = flags.resolution === undefined && !/_\d+$/.test(source) ? { resolution: h === w ? h : { height: h, width: w } } : {};
-      const model = await modelFromFlags(source, flags, extra);
+      // Weights that record no input size (.pth, most .h5) take the input's; a file or name that
+      // records one keeps it, and an input of another size is refused below.
+      const model = await modelFromFlags(source, flags, h === w ? h : { height: h, width: w });
       const [mh, mw] = model.inputShape as [number, number, number];
       if (mh !== h || mw !== w) {
         throw new MobileNetError('SHAPE_MISMATCH', `${flags.input}: the model takes ${mh}×${mw} images, the input is ${h}×${w}`);
@@ -215,7 +233,7 @@ exits with code 2.`,
     .argument('<out>', 'the output file; its extension (.safetensors or .onnx) picks the format')
     .option('--model <name>', 'the architecture, when it cannot be inferred from the weights')
     .option('--alpha <A>', 'width multiplier (inferred when absent)')
-    .option('--resolution <R>', 'input size recorded in the output (default 224, or from a Keras file name)')
+    .option('--resolution <R>', 'input size recorded in the output (default 224, or from a keras-applications .h5 file name)')
     .option('--classes <N>', 'classifier outputs (taken from the weights when absent)')
     .option('--convention <name>', "torchvision | keras | slim (default: the input's source)")
     .action(async (input: string, output: string, flags: RawModelFlags & { model?: string }) => {
