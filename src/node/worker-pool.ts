@@ -26,6 +26,24 @@ class NodeWorkerPool implements WorkerPool {
     Atomics.notify(this.control, CONTROL.start);
   }
 
+  /** Every worker message not yet read (the last run's errors). */
+  private drain(): string[] {
+    const errors: string[] = [];
+    for (const port of this.ports) {
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+        const error = (m.message as { error?: string }).error;
+        if (error) errors.push(error);
+      }
+    }
+    return errors;
+  }
+
+  /** A failed run must not fail the next one: forget its flag and messages before waking anyone. */
+  private reset(): void {
+    this.drain();
+    Atomics.store(this.control, CONTROL.error, 0);
+  }
+
   load(steps: readonly StepPlan[]): void {
     if (this.threads === 1) return;
     for (const port of this.ports) port.postMessage({ steps });
@@ -34,21 +52,20 @@ class NodeWorkerPool implements WorkerPool {
   }
 
   start(): void {
-    if (this.threads > 1) this.wake(COMMAND.run);
+    if (this.threads === 1) return;
+    this.reset();
+    this.wake(COMMAND.run);
   }
 
   startCalls(): void {
-    if (this.threads > 1) this.wake(COMMAND.calls);
+    if (this.threads === 1) return;
+    this.reset();
+    this.wake(COMMAND.calls);
   }
 
   takeError(): string | undefined {
-    if (Atomics.load(this.control, CONTROL.error) === 0) return undefined;
-    Atomics.store(this.control, CONTROL.error, 0);
-    for (const port of this.ports) {
-      const m = receiveMessageOnPort(port);
-      if (m && (m.message as { error?: string }).error) return (m.message as { error: string }).error;
-    }
-    return 'a worker failed';
+    // Workers post before they meet the last barrier, so after it every message is here.
+    return this.drain()[0];
   }
 
   async close(): Promise<void> {

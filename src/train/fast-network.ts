@@ -158,8 +158,9 @@ export class FastTrainableNetwork {
   private flush(): void {
     const T = this.threads;
     if (T === 1 || !this.pool) {
-      runCalls(this.kernels.exports, this.kernels.memory, Int32Array.from(this.pending[0]!));
+      const calls = Int32Array.from(this.pending[0]!);
       this.pending[0] = [];
+      runCalls(this.kernels.exports, this.kernels.memory, calls);
       return;
     }
     const slots = new Int32Array(this.kernels.memory.buffer, this.controlOffset + JOB_AREA_OFFSET, T * JOB_SLOT_INTS);
@@ -170,10 +171,17 @@ export class FastTrainableNetwork {
       slots.set(list, t * JOB_SLOT_INTS + 1);
     }
     this.pool.startCalls();
-    runCalls(this.kernels.exports, this.kernels.memory, Int32Array.from(this.pending[0]!));
+    let failure: unknown;
+    try {
+      runCalls(this.kernels.exports, this.kernels.memory, Int32Array.from(this.pending[0]!));
+    } catch (error) {
+      failure = error;
+    }
+    // Whatever happened here, the workers wait at this barrier for thread 0.
     barrier(this.control, T);
     for (let t = 0; t < T; t++) this.pending[t] = [];
     const error = this.pool.takeError();
+    if (failure !== undefined) throw failure;
     if (error) throw new MobileNetError('INTERNAL', `training worker failed: ${error}`);
   }
 

@@ -7,7 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildGraph, createSpec, InferenceSession, initWeights, listModels, type ModelOptions } from '../../src/index.js';
 import { useNodeRuntime } from '../../src/node/runtime.js';
-import { seededRandom } from '../helpers.js';
+import { createNodeWorkerPool, enableWorkerThreads } from '../../src/node/worker-pool.js';
+import { Op, type StepPlan } from '../../src/runtime/wasm/execute.js';
+import { registerWorkerPoolFactory, type WorkerPoolFactory } from '../../src/runtime/wasm/pool.js';
+import { assertRefused, seededRandom } from '../helpers.js';
 
 useNodeRuntime();
 
@@ -115,5 +118,47 @@ test('results are identical bit for bit for any thread count and in memory-effic
       await session.release();
     }
     for (const o of outputs.slice(1)) assert.ok(o.every((v, i) => v === outputs[0]![i]), `${name}: outputs differ`);
+  }
+});
+
+test('a worker that fails once: the run is refused with its message, nothing hangs, and the next run is right (threads 2)', async () => {
+  const graph = buildGraph(createSpec('mobilenet_v2', { alpha: 0.35, resolution: 32 }));
+  const weights = initWeights(graph, { seed: 3, randomBatchNorm: true });
+  const x = input(graph.input.shape, 2, 3);
+  // A pool that, when asked, gives worker 1 a first call whose descriptor lies outside the memory.
+  let sabotage = false;
+  const failingOnce: WorkerPoolFactory = async (options) => {
+    const pool = await createNodeWorkerPool(options);
+    let loaded: readonly StepPlan[] = [];
+    let broken = false;
+    return {
+      threads: pool.threads,
+      load: (steps) => {
+        loaded = steps;
+        pool.load(steps);
+      },
+      start: () => {
+        if (sabotage !== broken) {
+          const bad = Int32Array.of(Op.Copy, options.memory.buffer.byteLength + 64);
+          pool.load(sabotage ? loaded.map((s, i) => (i === 0 ? { calls: [s.calls[0]!, bad] } : s)) : loaded);
+          broken = sabotage;
+        }
+        pool.start();
+      },
+      startCalls: () => pool.startCalls(),
+      takeError: () => pool.takeError(),
+      close: () => pool.close(),
+    };
+  };
+  registerWorkerPoolFactory(failingOnce, 2);
+  const session = await InferenceSession.create(graph, weights, { threads: 2, memoryEfficient: true }).finally(() => enableWorkerThreads());
+  try {
+    const expected = session.run(x).logits!.data;
+    sabotage = true;
+    assertRefused(() => session.run(x), 'INTERNAL', /the fast engine failed: worker 1: /);
+    sabotage = false;
+    assert.deepEqual(session.run(x).logits!.data, expected);
+  } finally {
+    await session.release();
   }
 });

@@ -599,12 +599,7 @@ export class WasmEngine {
   run(input: Float32Array, batch: number, wanted: readonly string[], keepAll: boolean): Map<string, Float32Array> {
     if (this.released) throw new MobileNetError('INVALID_ARGUMENT', 'this session was released');
     const plan = this.planFor(batch, keepAll);
-    const f = this.f32();
-    f.set(input, plan.offsets.get(this.graph.input.name)! / 4);
-    this.pool?.start();
-    executePlan(this.kernels.exports, this.kernels.memory, this.control, plan.steps, 0, this.threads, (s) => plan.refSteps.get(s)?.());
-    const error = this.pool?.takeError();
-    if (error) throw new MobileNetError('INTERNAL', `the fast engine failed: ${error}`);
+    this.execute(plan, input);
     const out = new Map<string, Float32Array>();
     const g = this.f32();
     for (const name of wanted) {
@@ -621,11 +616,32 @@ export class WasmEngine {
   /** Time every step of one run (thread 0's wall time per step, barriers included). */
   profile(input: Float32Array, batch: number): StepProfile[] {
     const plan = this.planFor(batch, false);
-    new Float32Array(this.kernels.memory.buffer).set(input, plan.offsets.get(this.graph.input.name)! / 4);
     const times = new Array<number>(plan.steps.length).fill(0);
-    this.pool?.start();
-    executePlan(this.kernels.exports, this.kernels.memory, this.control, plan.steps, 0, this.threads, (s) => plan.refSteps.get(s)?.(), (s, ms) => (times[s] = ms));
+    this.execute(plan, input, (s, ms) => (times[s] = ms));
     return plan.labels.map((l, i) => ({ ...l, ms: times[i]!, gflops: (2 * l.macs) / (times[i]! * 1e6) }));
+  }
+
+  /**
+   * Copy the input in and run the plan on every thread. A failure on any thread becomes one
+   * MobileNetError after all threads have finished the run, so the next run starts clean.
+   */
+  private execute(plan: Plan, input: Float32Array, onStep?: (step: number, ms: number) => void): void {
+    this.f32().set(input, plan.offsets.get(this.graph.input.name)! / 4);
+    this.pool?.start();
+    let failure: unknown;
+    try {
+      executePlan(this.kernels.exports, this.kernels.memory, this.control, plan.steps, 0, this.threads, {
+        runRef: (s) => plan.refSteps.get(s)?.(),
+        onStep,
+      });
+    } catch (error) {
+      failure = error;
+    }
+    // Read even when thread 0 failed, so that no worker's report is left for the next run.
+    const workerError = this.pool?.takeError();
+    if (failure instanceof MobileNetError) throw failure;
+    if (failure !== undefined) throw new MobileNetError('INTERNAL', `the fast engine failed: ${failure instanceof Error ? failure.message : String(failure)}`);
+    if (workerError) throw new MobileNetError('INTERNAL', `the fast engine failed: ${workerError}`);
   }
 
   async release(): Promise<void> {

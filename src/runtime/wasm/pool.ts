@@ -11,11 +11,14 @@ export interface WorkerPool {
   readonly threads: number;
   /** Give every worker its share of a plan (then `run` executes it). */
   load(steps: readonly StepPlan[]): void;
-  /** Wake the workers to run the loaded plan. The caller then runs thread 0's share. */
+  /**
+   * Wake the workers to run the loaded plan. The caller then runs thread 0's share. Forgets the last
+   * run's failure first (CONTROL.error and unread messages): one failed run does not fail the next.
+   */
   start(): void;
-  /** Wake the workers to run their job slots (written by the caller); the caller runs slot 0, then waits at the barrier. */
+  /** Wake the workers to run their job slots (written by the caller); the caller runs slot 0, then waits at the barrier. Forgets the last failure as start() does. */
   startCalls(): void;
-  /** A worker's error since the last check, if any. */
+  /** After the run's last barrier: the first worker error of that run, if any. */
   takeError(): string | undefined;
   close(): Promise<void>;
 }
