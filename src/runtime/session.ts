@@ -90,12 +90,14 @@ export class InferenceSession {
 
   /** wasm: per-step timing of one run (which layers take the time, GFLOP/s each). */
   profile(input: Float32Array): StepProfile[] {
+    this.checkLive();
     if (!this.engine) throw new MobileNetError('INVALID_ARGUMENT', 'profiling needs the wasm backend');
     return this.engine.profile(input, input.length / shapeSize(this.inputShape));
   }
 
   /** Activation bytes the engine allocates for a batch (arena + band buffers); ref: the cost model's plain schedule. */
   peakActivationBytes(batch = 1): number {
+    this.checkLive();
     return this.engine ? this.engine.peakActivationBytes(batch) : 4 * batch * activationMemory(this.graph).peakActivationElements;
   }
 
@@ -122,7 +124,7 @@ export class InferenceSession {
    * length. Returns logits (if the graph has a classifier) and whatever `request` asks for.
    */
   run(input: Float32Array, request: RunRequest = {}): RunResult {
-    if (this.released) throw new MobileNetError('INVALID_ARGUMENT', 'this session was released');
+    this.checkLive();
     const perExample = shapeSize(this.inputShape);
     if (!(input instanceof Float32Array)) {
       throw new MobileNetError('SHAPE_MISMATCH', `input must be a Float32Array of shape (N, ${this.inputShape.join(', ')})`);
@@ -170,7 +172,12 @@ export class InferenceSession {
     return result;
   }
 
-  /** Stops the worker threads and frees the weights; the session cannot run afterwards. */
+  /** After release() the weights are gone and the engine's workers have exited (waiting for them would hang). */
+  private checkLive(): void {
+    if (this.released) throw new MobileNetError('INVALID_ARGUMENT', 'this session was released');
+  }
+
+  /** Stops the worker threads and frees the weights; the session cannot run, profile or plan afterwards. */
   async release(): Promise<void> {
     this.released = true;
     this.weights.clear();

@@ -106,6 +106,20 @@ test('a wrong input size is refused before anything runs', async () => {
   assert.throws(() => session.run(new Float32Array(96 * 96 * 3)), /released/);
 });
 
+test('a released session refuses run, profile and peakActivationBytes instead of waiting for its exited workers (threads 2)', async () => {
+  const graph = buildGraph(createSpec('mobilenet_v2', { alpha: 0.35, resolution: 32 }));
+  const x = input(graph.input.shape, 1, 1);
+  for (const backend of ['wasm', 'ref'] as const) {
+    const session = await InferenceSession.create(graph, initWeights(graph), { backend, threads: 2 });
+    session.run(x);
+    await session.release();
+    assertRefused(() => session.run(x), 'INVALID_ARGUMENT', /this session was released/);
+    assertRefused(() => session.peakActivationBytes(3), 'INVALID_ARGUMENT', /this session was released/);
+    assertRefused(() => session.peakActivationBytes(), 'INVALID_ARGUMENT', /this session was released/);
+    if (backend === 'wasm') assertRefused(() => session.profile(x), 'INVALID_ARGUMENT', /this session was released/);
+  }
+});
+
 test('results are identical bit for bit for any thread count and in memory-efficient mode', async () => {
   for (const [name, options] of [['mobilenet_v2_0.35_96', {}], ['mobilenet_v2', { alpha: 0.5, resolution: 67 }], ['mobilenet_v1_0.25_128', {}]] as const) {
     const graph = buildGraph(createSpec(name, options));

@@ -267,7 +267,9 @@ export class WasmEngine {
     return plan.arenaBytes + plan.scratchBytes;
   }
 
+  /** Every entry point plans first: a released engine's workers have exited, and waiting for them at a barrier would never return. */
   private planFor(batch: number, keepAll: boolean): Plan {
+    if (this.released) throw new MobileNetError('INVALID_ARGUMENT', 'this session was released');
     if (this.plan && this.plan.batch === batch && this.plan.keepAll === keepAll) return this.plan;
     this.heap.top = this.dynamicStart;
     this.plan = this.buildPlan(batch, keepAll);
@@ -597,7 +599,6 @@ export class WasmEngine {
    * `keepAll` keeps the feature map and taps (otherwise their memory is reused).
    */
   run(input: Float32Array, batch: number, wanted: readonly string[], keepAll: boolean): Map<string, Float32Array> {
-    if (this.released) throw new MobileNetError('INVALID_ARGUMENT', 'this session was released');
     const plan = this.planFor(batch, keepAll);
     this.execute(plan, input);
     const out = new Map<string, Float32Array>();
