@@ -9,7 +9,7 @@ import type { GraphNode, TensorShape } from '../graph/ops.js';
 import * as ref from '../kernels/ref/index.js';
 import { formatShape, shapeSize, type NamedTensors, type Tensor } from '../tensor.js';
 import { foldBatchNorm } from './fold.js';
-import { checkWeights, type Weights } from './weights.js';
+import { checkWeights, graphParams, type Weights } from './weights.js';
 import { WasmEngine, type StepProfile } from './wasm/engine.js';
 import { defaultThreadCount } from './wasm/pool.js';
 import { activationMemory } from '../graph/cost.js';
@@ -32,7 +32,11 @@ export interface SessionOptions {
   relaxedSimd?: boolean;
   /** Fold BN into the preceding convolutions (default true). */
   foldBatchNorm?: boolean;
-  /** Accept weights whose classifier differs (it must then be given separately). Default true. */
+  /**
+   * false: ignore tensors the graph has no parameter for. The classifier must still fit: a session
+   * runs the weights it is given, so a missing one or one of another shape is refused too (to start
+   * a new head, readModel/loadModel with strict: false give it fresh weights). Default true.
+   */
   strict?: boolean;
 }
 
@@ -106,7 +110,17 @@ export class InferenceSession {
     if (!BACKENDS.includes(backend)) {
       throw new MobileNetError('INVALID_ARGUMENT', `backend must be one of ${BACKENDS.join(', ')}, got '${String(backend)}'`);
     }
-    const checked = checkWeights(graph, weights as NamedTensors, { strict: options.strict ?? true }).weights;
+    const { weights: checked, report } = checkWeights(graph, weights as NamedTensors, { strict: options.strict ?? true });
+    if (report.skipped.length) {
+      // checkWeights leaves a misfit classifier to the caller under strict: false; nothing here could fill it.
+      const given = weights as NamedTensors;
+      const expected = new Map(graphParams(graph).map((p) => [p.name, formatShape(p.shape)]));
+      const what = report.skipped.map((name) => `${name} ${expected.get(name)} ${given.has(name) ? `found ${formatShape(given.get(name)!.shape)}` : 'missing'}`);
+      throw new MobileNetError(
+        'WEIGHTS_MISMATCH',
+        `weights do not fit ${graph.name}'s classifier: ${what.join(', ')}. strict: false ignores extra tensors, but a session cannot run without its classifier: give one of the graph's shape, build the graph with includeTop: false or the weights' number of classes, or load the file with readModel(…, { strict: false }), which gives the classifier fresh weights`,
+      );
+    }
     if (backend === 'wasm') {
       const engine = await WasmEngine.create(graph, checked, {
         threads: options.threads ?? defaultThreadCount(),
