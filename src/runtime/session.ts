@@ -21,7 +21,10 @@ export const BACKENDS: readonly Backend[] = ['wasm', 'ref'];
 
 export interface SessionOptions {
   backend?: Backend;
-  /** wasm: threads including the caller. Default: the machine's cores where a platform registered threads (Node), else 1. */
+  /**
+   * wasm: threads including the caller, an integer from 1 to 64. Default: the machine's cores where a
+   * platform registered threads (Node), else 1. The ref backend runs on one thread but checks it too.
+   */
   threads?: number;
   /**
    * wasm: run inverted residual blocks band by band (MobileNetV2 §5.1): a fraction of the activation
@@ -30,7 +33,10 @@ export interface SessionOptions {
   memoryEfficient?: boolean | 'auto';
   /** wasm: use relaxed SIMD (FMA) when the runtime has it. Default true. */
   relaxedSimd?: boolean;
-  /** Fold BN into the preceding convolutions (default true). */
+  /**
+   * ref: fold BN into the preceding convolutions (default true); false runs BN as its own node. The
+   * wasm engine has no inference BN kernel and always folds, so it refuses false.
+   */
   foldBatchNorm?: boolean;
   /**
    * false: ignore tensors the graph has no parameter for. The classifier must still fit: a session
@@ -60,6 +66,36 @@ export interface RunResult {
   features?: Tensor<'float32'>;
   /** Feature maps by reduction: { 8: (N, H/8, W/8, C), … }. */
   taps?: Record<number, Tensor<'float32'>>;
+}
+
+/** A value as a message shows it: strings quoted, so that '2' and 2 differ. */
+function show(value: unknown): string {
+  return typeof value === 'string' ? `'${value}'` : String(value);
+}
+
+/**
+ * Every option is checked before anything is built: JavaScript would read a string such as 'no' as
+ * true, and an option the chosen backend cannot honour would be ignored silently.
+ */
+function checkOptions(options: SessionOptions): void {
+  if (typeof options !== 'object' || options === null) throw new MobileNetError('INVALID_ARGUMENT', `options must be an object, got ${show(options)}`);
+  const { backend, threads, memoryEfficient } = options;
+  if (backend !== undefined && !BACKENDS.includes(backend)) {
+    throw new MobileNetError('INVALID_ARGUMENT', `backend must be one of ${BACKENDS.join(', ')}, got ${show(backend)}`);
+  }
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
+    throw new MobileNetError('INVALID_ARGUMENT', `threads must be an integer from 1 to 64, got ${show(threads)}`);
+  }
+  if (memoryEfficient !== undefined && typeof memoryEfficient !== 'boolean' && memoryEfficient !== 'auto') {
+    throw new MobileNetError('INVALID_ARGUMENT', `memoryEfficient must be true, false or 'auto', got ${show(memoryEfficient)}`);
+  }
+  for (const name of ['relaxedSimd', 'foldBatchNorm', 'strict'] as const) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== 'boolean') throw new MobileNetError('INVALID_ARGUMENT', `${name} must be true or false, got ${show(value)}`);
+  }
+  if (options.foldBatchNorm === false && (backend ?? 'wasm') === 'wasm') {
+    throw new MobileNetError('INVALID_ARGUMENT', "foldBatchNorm: false needs backend: 'ref': the wasm engine has no inference batch-norm kernel and always folds BN into the convolutions");
+  }
 }
 
 export class InferenceSession {
@@ -96,20 +132,19 @@ export class InferenceSession {
   profile(input: Float32Array): StepProfile[] {
     this.checkLive();
     if (!this.engine) throw new MobileNetError('INVALID_ARGUMENT', 'profiling needs the wasm backend');
-    return this.engine.profile(input, input.length / shapeSize(this.inputShape));
+    return this.engine.profile(input, this.batchOf(input));
   }
 
   /** Activation bytes the engine allocates for a batch (arena + band buffers); ref: the cost model's plain schedule. */
   peakActivationBytes(batch = 1): number {
     this.checkLive();
+    if (!Number.isSafeInteger(batch) || batch < 1) throw new MobileNetError('INVALID_ARGUMENT', `batch must be a positive integer, got ${show(batch)}`);
     return this.engine ? this.engine.peakActivationBytes(batch) : 4 * batch * activationMemory(this.graph).peakActivationElements;
   }
 
   static async create(graph: Graph, weights: NamedTensors | Weights, options: SessionOptions = {}): Promise<InferenceSession> {
+    checkOptions(options);
     const backend = options.backend ?? 'wasm';
-    if (!BACKENDS.includes(backend)) {
-      throw new MobileNetError('INVALID_ARGUMENT', `backend must be one of ${BACKENDS.join(', ')}, got '${String(backend)}'`);
-    }
     const { weights: checked, report } = checkWeights(graph, weights as NamedTensors, { strict: options.strict ?? true });
     if (report.skipped.length) {
       // checkWeights leaves a misfit classifier to the caller under strict: false; nothing here could fill it.
@@ -139,17 +174,10 @@ export class InferenceSession {
    */
   run(input: Float32Array, request: RunRequest = {}): RunResult {
     this.checkLive();
-    const perExample = shapeSize(this.inputShape);
-    if (!(input instanceof Float32Array)) {
-      throw new MobileNetError('SHAPE_MISMATCH', `input must be a Float32Array of shape (N, ${this.inputShape.join(', ')})`);
+    const batch = this.batchOf(input);
+    if (typeof request !== 'object' || request === null) {
+      throw new MobileNetError('INVALID_ARGUMENT', `request must be an object such as { probabilities: true } (or left out), got ${show(request)}`);
     }
-    if (input.length === 0 || input.length % perExample !== 0) {
-      throw new MobileNetError(
-        'SHAPE_MISMATCH',
-        `input has ${input.length} values, not a whole number of ${formatShape(this.inputShape)} examples (${perExample} values each); expected (N, ${this.inputShape.join(', ')}) NHWC`,
-      );
-    }
-    const batch = input.length / perExample;
     const g = this.exec;
     const wanted = new Set<string>();
     if (g.outputs.logits) wanted.add(g.outputs.logits);
@@ -184,6 +212,21 @@ export class InferenceSession {
     if (request.features) result.features = tensor(g.outputs.features);
     if (request.taps) result.taps = Object.fromEntries(g.taps.map((t) => [t.reduction, tensor(t.node)]));
     return result;
+  }
+
+  /** The batch size of an (N, H, W, 3) float32 input, N ≥ 1; what run() and profile() accept. */
+  private batchOf(input: unknown): number {
+    const perExample = shapeSize(this.inputShape);
+    if (!(input instanceof Float32Array)) {
+      throw new MobileNetError('SHAPE_MISMATCH', `input must be a Float32Array of shape (N, ${this.inputShape.join(', ')})`);
+    }
+    if (input.length === 0 || input.length % perExample !== 0) {
+      throw new MobileNetError(
+        'SHAPE_MISMATCH',
+        `input has ${input.length} values, not a whole number of ${formatShape(this.inputShape)} examples (${perExample} values each); expected (N, ${this.inputShape.join(', ')}) NHWC`,
+      );
+    }
+    return input.length / perExample;
   }
 
   /** After release() the weights are gone and the engine's workers have exited (waiting for them would hang). */
