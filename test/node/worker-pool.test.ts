@@ -1,14 +1,16 @@
 /**
  * The Node worker pool with the step interpreter, on hand-made plans of Op.Copy steps: a thread
  * whose call throws still meets every barrier (nothing hangs), the failure is reported once, and
- * the next run on the same pool is clean.
+ * the next run on the same pool is clean. Starting and closing: a worker already gone does not
+ * stall close(), and a failed start leaves no worker running.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONTROL, executePlan, Op, type StepPlan } from '../../src/runtime/wasm/execute.js';
+import { COMMAND, CONTROL, executePlan, Op, type StepPlan } from '../../src/runtime/wasm/execute.js';
 import { compileKernelsModule, instantiateKernels, type WasmKernels } from '../../src/kernels/wasm/module.js';
 import { createNodeWorkerPool } from '../../src/node/worker-pool.js';
 import type { WorkerPool } from '../../src/runtime/wasm/pool.js';
+import { assertRejected } from '../helpers.js';
 
 const CONTROL_OFFSET = 64;
 const STEPS = 4;
@@ -111,4 +113,21 @@ test('thread 0 whose call throws still meets every barrier: the worker is not le
   } finally {
     await s.pool.close();
   }
+});
+
+test('close() returns when a worker has already exited', { timeout: 30_000 }, async () => {
+  const s = await setup();
+  // Tell the worker to exit behind the pool's back, as if it had died.
+  Atomics.store(s.control, CONTROL.command, COMMAND.exit);
+  Atomics.add(s.control, CONTROL.start, 1);
+  Atomics.notify(s.control, CONTROL.start);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await s.pool.close();
+});
+
+test('workers that fail to start are reported, and none is left running', { timeout: 30_000 }, async () => {
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
+  // Not a module: every worker's instantiation throws.
+  const module = {} as WebAssembly.Module;
+  await assertRejected(createNodeWorkerPool({ threads: 3, module, memory, controlOffset: CONTROL_OFFSET }), 'INTERNAL', /^worker [12] failed to start: /);
 });

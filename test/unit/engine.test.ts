@@ -120,6 +120,20 @@ test('a released session refuses run, profile and peakActivationBytes instead of
   }
 });
 
+test('a plan that cannot be built leaves the session as it was (threads 2)', async () => {
+  const graph = buildGraph(createSpec('mobilenet_v2', { alpha: 0.35, resolution: 32 }));
+  const session = await InferenceSession.create(graph, initWeights(graph, { seed: 4, randomBatchNorm: true }), { threads: 2, memoryEfficient: true });
+  try {
+    const x = input(graph.input.shape, 2, 4);
+    const expected = session.run(x).logits!.data;
+    assertRefused(() => session.peakActivationBytes(1_000_000), 'INVALID_ARGUMENT', /more than WebAssembly's 4 GiB; use a smaller batch/);
+    assert.deepEqual(session.run(x).logits!.data, expected);
+    assert.deepEqual(session.run(x.subarray(0, x.length / 2)).logits!.data, expected.subarray(0, expected.length / 2));
+  } finally {
+    await session.release();
+  }
+});
+
 test('results are identical bit for bit for any thread count and in memory-efficient mode', async () => {
   for (const [name, options] of [['mobilenet_v2_0.35_96', {}], ['mobilenet_v2', { alpha: 0.5, resolution: 67 }], ['mobilenet_v1_0.25_128', {}]] as const) {
     const graph = buildGraph(createSpec(name, options));

@@ -271,10 +271,13 @@ export class WasmEngine {
   private planFor(batch: number, keepAll: boolean): Plan {
     if (this.released) throw new MobileNetError('INVALID_ARGUMENT', 'this session was released');
     if (this.plan && this.plan.batch === batch && this.plan.keepAll === keepAll) return this.plan;
+    // Forgotten before the build: one that throws may already have written over the old plan's descriptors.
+    this.plan = undefined;
     this.heap.top = this.dynamicStart;
-    this.plan = this.buildPlan(batch, keepAll);
-    this.pool?.load(this.plan.steps);
-    return this.plan;
+    const plan = this.buildPlan(batch, keepAll);
+    this.pool?.load(plan.steps);
+    this.plan = plan;
+    return plan;
   }
 
   private buildPlan(batch: number, keepAll: boolean): Plan {
