@@ -11,7 +11,7 @@ import { formatShape, shapeSize, type NamedTensors, type Tensor } from '../tenso
 import { foldBatchNorm } from './fold.js';
 import { checkWeights, graphParams, type Weights } from './weights.js';
 import { WasmEngine, type StepProfile } from './wasm/engine.js';
-import { defaultThreadCount } from './wasm/pool.js';
+import { defaultThreadCount, MAX_THREADS } from './wasm/pool.js';
 import { activationMemory } from '../graph/cost.js';
 import { conv2dDesc, depthwiseDesc } from './descriptors.js';
 
@@ -22,8 +22,8 @@ export const BACKENDS: readonly Backend[] = ['wasm', 'ref'];
 export interface SessionOptions {
   backend?: Backend;
   /**
-   * wasm: threads including the caller, an integer from 1 to 64. Default: the machine's cores where a
-   * platform registered threads (Node), else 1. The ref backend runs on one thread but checks it too.
+   * wasm: threads including the caller, an integer from 1 to 64. Default: the machine's cores (at most
+   * 64) where a platform registered threads (Node), else 1. The ref backend runs on one thread but checks it too.
    */
   threads?: number;
   /**
@@ -83,8 +83,8 @@ function checkOptions(options: SessionOptions): void {
   if (backend !== undefined && !BACKENDS.includes(backend)) {
     throw new MobileNetError('INVALID_ARGUMENT', `backend must be one of ${BACKENDS.join(', ')}, got ${show(backend)}`);
   }
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
-    throw new MobileNetError('INVALID_ARGUMENT', `threads must be an integer from 1 to 64, got ${show(threads)}`);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) {
+    throw new MobileNetError('INVALID_ARGUMENT', `threads must be an integer from 1 to ${MAX_THREADS}, got ${show(threads)}`);
   }
   if (memoryEfficient !== undefined && typeof memoryEfficient !== 'boolean' && memoryEfficient !== 'auto') {
     throw new MobileNetError('INVALID_ARGUMENT', `memoryEfficient must be true, false or 'auto', got ${show(memoryEfficient)}`);

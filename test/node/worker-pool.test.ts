@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { COMMAND, CONTROL, executePlan, Op, type StepPlan } from '../../src/runtime/wasm/execute.js';
 import { compileKernelsModule, instantiateKernels, type WasmKernels } from '../../src/kernels/wasm/module.js';
-import { createNodeWorkerPool } from '../../src/node/worker-pool.js';
-import type { WorkerPool } from '../../src/runtime/wasm/pool.js';
+import { createNodeWorkerPool, enableWorkerThreads } from '../../src/node/worker-pool.js';
+import { defaultThreadCount, MAX_THREADS, registerWorkerPoolFactory, type WorkerPool } from '../../src/runtime/wasm/pool.js';
 import { assertRejected } from '../helpers.js';
 
 const CONTROL_OFFSET = 64;
@@ -130,4 +130,15 @@ test('workers that fail to start are reported, and none is left running', { time
   // Not a module: every worker's instantiation throws.
   const module = {} as WebAssembly.Module;
   await assertRejected(createNodeWorkerPool({ threads: 3, module, memory, controlOffset: CONTROL_OFFSET }), 'INTERNAL', /^worker [12] failed to start: /);
+});
+
+test('the default thread count is the registered core count, at most MAX_THREADS', () => {
+  try {
+    registerWorkerPoolFactory(createNodeWorkerPool, 3);
+    assert.equal(defaultThreadCount(), 3);
+    registerWorkerPoolFactory(createNodeWorkerPool, 128);
+    assert.equal(defaultThreadCount(), MAX_THREADS);
+  } finally {
+    enableWorkerThreads();
+  }
 });

@@ -27,7 +27,7 @@ import { foldBatchNorm } from '../fold.js';
 import { fuseLayers, type FusedLayer } from '../fuse.js';
 import type { Weights } from '../weights.js';
 import { CONTROL, executePlan, Op, split, type StepPlan } from './execute.js';
-import { workerPoolFactory, type WorkerPool } from './pool.js';
+import { MAX_THREADS, workerPoolFactory, type WorkerPool } from './pool.js';
 
 const PAGE = 65536;
 const MAX_PAGES = 65536;
@@ -165,8 +165,8 @@ export class WasmEngine {
   /** Folds BN, fuses, packs the weights; starts threads − 1 workers when asked for. */
   static async create(graph: Graph, weights: Weights, options: WasmEngineOptions = {}): Promise<WasmEngine> {
     const threads = options.threads ?? 1;
-    if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
-      throw new MobileNetError('INVALID_ARGUMENT', `threads must be an integer from 1 to 64, got ${threads}`);
+    if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+      throw new MobileNetError('INVALID_ARGUMENT', `threads must be an integer from 1 to ${MAX_THREADS}, got ${threads}`);
     }
     const folded = foldBatchNorm(graph, weights);
     const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });

@@ -32,16 +32,20 @@ export type WorkerPoolFactory = (options: {
   controlOffset: number;
 }) => Promise<WorkerPool>;
 
+/** The most threads a session or network may use (a barrier's cost grows with them). */
+export const MAX_THREADS = 64;
+
 let factory: WorkerPoolFactory | undefined;
 let defaultThreads = 1;
 
 /**
  * Called by a platform adapter (Node: `useNodeRuntime()` from mobilenet-ts/node) to enable threads;
- * `threads` becomes the default thread count (the machine's cores).
+ * `threads` becomes the default thread count (the machine's cores, at most MAX_THREADS: a machine
+ * with more cores must not make every default session invalid).
  */
 export function registerWorkerPoolFactory(f: WorkerPoolFactory, threads: number): void {
   factory = f;
-  defaultThreads = Math.max(1, Math.floor(threads));
+  defaultThreads = Math.min(MAX_THREADS, Math.max(1, Math.floor(threads)));
 }
 
 export function workerPoolFactory(): WorkerPoolFactory | undefined {
