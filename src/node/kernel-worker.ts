@@ -24,6 +24,12 @@ async function main(): Promise<void> {
   const control = new Int32Array(init.memory.buffer as SharedArrayBuffer, init.controlOffset, CONTROL.words);
   let steps: StepPlan[] = [];
   let seen = Atomics.load(control, CONTROL.start);
+  // A failure is reported at once, before the barrier the caller waits at (its takeError() then
+  // finds the message); the flag makes the other threads skip the rest of the run.
+  const report = (error: unknown) => {
+    init.port.postMessage({ error: `worker ${init.thread}: ${error instanceof Error ? error.message : String(error)}` });
+    Atomics.store(control, CONTROL.error, 1);
+  };
   parentPort!.postMessage({ ready: true });
   for (;;) {
     // Spin a little before sleeping: the training loop issues hundreds of short call lists per step,
@@ -43,17 +49,15 @@ async function main(): Promise<void> {
       try {
         executeJobSlot(exports, init.memory, init.controlOffset, init.thread);
       } catch (error) {
-        Atomics.store(control, CONTROL.error, 1);
-        init.port.postMessage({ error: `worker ${init.thread}: ${error instanceof Error ? error.message : String(error)}` });
+        report(error);
       }
       barrier(control, init.threads);
       continue;
     }
     try {
-      executePlan(exports, init.memory, control, steps, init.thread, init.threads);
-    } catch (error) {
-      Atomics.store(control, CONTROL.error, 1);
-      init.port.postMessage({ error: `worker ${init.thread}: ${error instanceof Error ? error.message : String(error)}` });
+      executePlan(exports, init.memory, control, steps, init.thread, init.threads, { onError: report });
+    } catch {
+      // Already reported by onError; executePlan met every barrier before throwing.
     }
   }
 }

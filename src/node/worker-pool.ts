@@ -16,6 +16,8 @@ class NodeWorkerPool implements WorkerPool {
   constructor(
     readonly threads: number,
     private readonly workers: Worker[],
+    /** Settle when each worker has exited, listened to since its creation: one may be gone before close(). */
+    private readonly exited: Promise<void>[],
     private readonly ports: MessagePort[],
     private readonly control: Int32Array,
   ) {}
@@ -26,6 +28,24 @@ class NodeWorkerPool implements WorkerPool {
     Atomics.notify(this.control, CONTROL.start);
   }
 
+  /** Every worker message not yet read (the last run's errors). */
+  private drain(): string[] {
+    const errors: string[] = [];
+    for (const port of this.ports) {
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+        const error = (m.message as { error?: string }).error;
+        if (error) errors.push(error);
+      }
+    }
+    return errors;
+  }
+
+  /** A failed run must not fail the next one: forget its flag and messages before waking anyone. */
+  private reset(): void {
+    this.drain();
+    Atomics.store(this.control, CONTROL.error, 0);
+  }
+
   load(steps: readonly StepPlan[]): void {
     if (this.threads === 1) return;
     for (const port of this.ports) port.postMessage({ steps });
@@ -34,21 +54,20 @@ class NodeWorkerPool implements WorkerPool {
   }
 
   start(): void {
-    if (this.threads > 1) this.wake(COMMAND.run);
+    if (this.threads === 1) return;
+    this.reset();
+    this.wake(COMMAND.run);
   }
 
   startCalls(): void {
-    if (this.threads > 1) this.wake(COMMAND.calls);
+    if (this.threads === 1) return;
+    this.reset();
+    this.wake(COMMAND.calls);
   }
 
   takeError(): string | undefined {
-    if (Atomics.load(this.control, CONTROL.error) === 0) return undefined;
-    Atomics.store(this.control, CONTROL.error, 0);
-    for (const port of this.ports) {
-      const m = receiveMessageOnPort(port);
-      if (m && (m.message as { error?: string }).error) return (m.message as { error: string }).error;
-    }
-    return 'a worker failed';
+    // Workers post before they meet the last barrier, so after it every message is here.
+    return this.drain()[0];
   }
 
   async close(): Promise<void> {
@@ -57,9 +76,8 @@ class NodeWorkerPool implements WorkerPool {
     if (this.threads === 1) return;
     // Ref'd again so that the process waits for them to exit.
     for (const w of this.workers) w.ref();
-    const exited = this.workers.map((w) => new Promise<void>((resolve) => w.once('exit', () => resolve())));
     this.wake(COMMAND.exit);
-    await Promise.all(exited);
+    await Promise.all(this.exited);
     for (const port of this.ports) port.close();
   }
 }
@@ -67,6 +85,7 @@ class NodeWorkerPool implements WorkerPool {
 export const createNodeWorkerPool: WorkerPoolFactory = async ({ threads, module, memory, controlOffset }) => {
   const control = new Int32Array(memory.buffer as SharedArrayBuffer, controlOffset, CONTROL.words);
   const workers: Worker[] = [];
+  const exited: Promise<void>[] = [];
   const ports: MessagePort[] = [];
   const ready: Promise<void>[] = [];
   for (let thread = 1; thread < threads; thread++) {
@@ -75,21 +94,31 @@ export const createNodeWorkerPool: WorkerPoolFactory = async ({ threads, module,
       workerData: { module, memory, controlOffset, thread, threads, port: port2 },
       transferList: [port2],
     });
+    exited.push(new Promise<void>((resolve) => worker.once('exit', () => resolve())));
     ready.push(
       new Promise<void>((resolve, reject) => {
         worker.once('message', (m: { ready?: boolean; error?: string }) =>
           m.ready ? resolve() : reject(new MobileNetError('INTERNAL', `worker ${thread} failed to start: ${m.error}`)),
         );
         worker.once('error', (e) => reject(new MobileNetError('INTERNAL', `worker ${thread} failed to start: ${e.message}`)));
+        // A worker that exits before it is ready sends neither.
+        worker.once('exit', (code) => reject(new MobileNetError('INTERNAL', `worker ${thread} exited (code ${code}) before it was ready`)));
       }),
     );
     workers.push(worker);
     ports.push(port1);
   }
-  await Promise.all(ready);
+  const started = await Promise.allSettled(ready);
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    // The workers that did start wait on the control block, still ref'd: they would keep the process alive.
+    await Promise.all(workers.map((w) => w.terminate()));
+    for (const port of ports) port.close();
+    throw failed.reason;
+  }
   // Only now: an unref'd worker would not keep the process alive while it starts.
   for (const worker of workers) worker.unref();
-  return new NodeWorkerPool(threads, workers, ports, control);
+  return new NodeWorkerPool(threads, workers, exited, ports, control);
 };
 
 /** Makes the fast engine use worker_threads in this process, defaulting to one thread per core. */

@@ -1,7 +1,7 @@
 /**
  * Layer fusion for the fast engine: after BN folding, a convolution absorbs the activation that
  * follows it, and a linear 1×1 projection absorbs the residual add after it (MobileNetV2's
- * shortcut). The result is a short list of fused layers, each one kernel call.
+ * shortcut, on either side of the add). The result is a short list of fused layers, each one kernel call.
  */
 import type { Graph } from '../graph/build.js';
 import type { ActivationFn } from '../spec/types.js';
@@ -76,10 +76,15 @@ export function fuseLayers(graph: Graph): FusedGraph {
       last = next;
     }
     let residual: string | undefined;
-    if (node.op === 'pointwiseConv2d' && activation === 'linear' && next?.op === 'add' && next.inputs[0] === node.name) {
-      residual = t(next.inputs[1]!);
-      absorbed.add(next.name);
-      last = next;
+    if (node.op === 'pointwiseConv2d' && activation === 'linear' && next?.op === 'add') {
+      // Either operand order: ours is add(projection, shortcut), torch.onnx exports of torchvision
+      // write Add(shortcut, projection); addition commutes. (add(x, x) has two readers: never here.)
+      const other = next.inputs[0] === node.name ? next.inputs[1] : next.inputs[1] === node.name ? next.inputs[0] : undefined;
+      if (other !== undefined) {
+        residual = t(other);
+        absorbed.add(next.name);
+        last = next;
+      }
     }
     const output = last.name;
     tensorOf.set(node.name, output);

@@ -9,9 +9,9 @@ import type { GraphNode, TensorShape } from '../graph/ops.js';
 import * as ref from '../kernels/ref/index.js';
 import { formatShape, shapeSize, type NamedTensors, type Tensor } from '../tensor.js';
 import { foldBatchNorm } from './fold.js';
-import { checkWeights, type Weights } from './weights.js';
+import { checkWeights, graphParams, type Weights } from './weights.js';
 import { WasmEngine, type StepProfile } from './wasm/engine.js';
-import { defaultThreadCount } from './wasm/pool.js';
+import { defaultThreadCount, MAX_THREADS } from './wasm/pool.js';
 import { activationMemory } from '../graph/cost.js';
 import { conv2dDesc, depthwiseDesc } from './descriptors.js';
 
@@ -21,7 +21,10 @@ export const BACKENDS: readonly Backend[] = ['wasm', 'ref'];
 
 export interface SessionOptions {
   backend?: Backend;
-  /** wasm: threads including the caller. Default: the machine's cores where a platform registered threads (Node), else 1. */
+  /**
+   * wasm: threads including the caller, an integer from 1 to 64. Default: the machine's cores (at most
+   * 64) where a platform registered threads (Node), else 1. The ref backend runs on one thread but checks it too.
+   */
   threads?: number;
   /**
    * wasm: run inverted residual blocks band by band (MobileNetV2 §5.1): a fraction of the activation
@@ -30,9 +33,16 @@ export interface SessionOptions {
   memoryEfficient?: boolean | 'auto';
   /** wasm: use relaxed SIMD (FMA) when the runtime has it. Default true. */
   relaxedSimd?: boolean;
-  /** Fold BN into the preceding convolutions (default true). */
+  /**
+   * ref: fold BN into the preceding convolutions (default true); false runs BN as its own node. The
+   * wasm engine has no inference BN kernel and always folds, so it refuses false.
+   */
   foldBatchNorm?: boolean;
-  /** Accept weights whose classifier differs (it must then be given separately). Default true. */
+  /**
+   * false: ignore tensors the graph has no parameter for. The classifier must still fit: a session
+   * runs the weights it is given, so a missing one or one of another shape is refused too (to start
+   * a new head, readModel/loadModel with strict: false give it fresh weights). Default true.
+   */
   strict?: boolean;
 }
 
@@ -56,6 +66,36 @@ export interface RunResult {
   features?: Tensor<'float32'>;
   /** Feature maps by reduction: { 8: (N, H/8, W/8, C), … }. */
   taps?: Record<number, Tensor<'float32'>>;
+}
+
+/** A value as a message shows it: strings quoted, so that '2' and 2 differ. */
+function show(value: unknown): string {
+  return typeof value === 'string' ? `'${value}'` : String(value);
+}
+
+/**
+ * Every option is checked before anything is built: JavaScript would read a string such as 'no' as
+ * true, and an option the chosen backend cannot honour would be ignored silently.
+ */
+function checkOptions(options: SessionOptions): void {
+  if (typeof options !== 'object' || options === null) throw new MobileNetError('INVALID_ARGUMENT', `options must be an object, got ${show(options)}`);
+  const { backend, threads, memoryEfficient } = options;
+  if (backend !== undefined && !BACKENDS.includes(backend)) {
+    throw new MobileNetError('INVALID_ARGUMENT', `backend must be one of ${BACKENDS.join(', ')}, got ${show(backend)}`);
+  }
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) {
+    throw new MobileNetError('INVALID_ARGUMENT', `threads must be an integer from 1 to ${MAX_THREADS}, got ${show(threads)}`);
+  }
+  if (memoryEfficient !== undefined && typeof memoryEfficient !== 'boolean' && memoryEfficient !== 'auto') {
+    throw new MobileNetError('INVALID_ARGUMENT', `memoryEfficient must be true, false or 'auto', got ${show(memoryEfficient)}`);
+  }
+  for (const name of ['relaxedSimd', 'foldBatchNorm', 'strict'] as const) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== 'boolean') throw new MobileNetError('INVALID_ARGUMENT', `${name} must be true or false, got ${show(value)}`);
+  }
+  if (options.foldBatchNorm === false && (backend ?? 'wasm') === 'wasm') {
+    throw new MobileNetError('INVALID_ARGUMENT', "foldBatchNorm: false needs backend: 'ref': the wasm engine has no inference batch-norm kernel and always folds BN into the convolutions");
+  }
 }
 
 export class InferenceSession {
@@ -90,21 +130,32 @@ export class InferenceSession {
 
   /** wasm: per-step timing of one run (which layers take the time, GFLOP/s each). */
   profile(input: Float32Array): StepProfile[] {
+    this.checkLive();
     if (!this.engine) throw new MobileNetError('INVALID_ARGUMENT', 'profiling needs the wasm backend');
-    return this.engine.profile(input, input.length / shapeSize(this.inputShape));
+    return this.engine.profile(input, this.batchOf(input));
   }
 
   /** Activation bytes the engine allocates for a batch (arena + band buffers); ref: the cost model's plain schedule. */
   peakActivationBytes(batch = 1): number {
+    this.checkLive();
+    if (!Number.isSafeInteger(batch) || batch < 1) throw new MobileNetError('INVALID_ARGUMENT', `batch must be a positive integer, got ${show(batch)}`);
     return this.engine ? this.engine.peakActivationBytes(batch) : 4 * batch * activationMemory(this.graph).peakActivationElements;
   }
 
   static async create(graph: Graph, weights: NamedTensors | Weights, options: SessionOptions = {}): Promise<InferenceSession> {
+    checkOptions(options);
     const backend = options.backend ?? 'wasm';
-    if (!BACKENDS.includes(backend)) {
-      throw new MobileNetError('INVALID_ARGUMENT', `backend must be one of ${BACKENDS.join(', ')}, got '${String(backend)}'`);
+    const { weights: checked, report } = checkWeights(graph, weights as NamedTensors, { strict: options.strict ?? true });
+    if (report.skipped.length) {
+      // checkWeights leaves a misfit classifier to the caller under strict: false; nothing here could fill it.
+      const given = weights as NamedTensors;
+      const expected = new Map(graphParams(graph).map((p) => [p.name, formatShape(p.shape)]));
+      const what = report.skipped.map((name) => `${name} ${expected.get(name)} ${given.has(name) ? `found ${formatShape(given.get(name)!.shape)}` : 'missing'}`);
+      throw new MobileNetError(
+        'WEIGHTS_MISMATCH',
+        `weights do not fit ${graph.name}'s classifier: ${what.join(', ')}. strict: false ignores extra tensors, but a session cannot run without its classifier: give one of the graph's shape, build the graph with includeTop: false or the weights' number of classes, or load the file with readModel(…, { strict: false }), which gives the classifier fresh weights`,
+      );
     }
-    const checked = checkWeights(graph, weights as NamedTensors, { strict: options.strict ?? true }).weights;
     if (backend === 'wasm') {
       const engine = await WasmEngine.create(graph, checked, {
         threads: options.threads ?? defaultThreadCount(),
@@ -122,18 +173,11 @@ export class InferenceSession {
    * length. Returns logits (if the graph has a classifier) and whatever `request` asks for.
    */
   run(input: Float32Array, request: RunRequest = {}): RunResult {
-    if (this.released) throw new MobileNetError('INVALID_ARGUMENT', 'this session was released');
-    const perExample = shapeSize(this.inputShape);
-    if (!(input instanceof Float32Array)) {
-      throw new MobileNetError('SHAPE_MISMATCH', `input must be a Float32Array of shape (N, ${this.inputShape.join(', ')})`);
+    this.checkLive();
+    const batch = this.batchOf(input);
+    if (typeof request !== 'object' || request === null) {
+      throw new MobileNetError('INVALID_ARGUMENT', `request must be an object such as { probabilities: true } (or left out), got ${show(request)}`);
     }
-    if (input.length === 0 || input.length % perExample !== 0) {
-      throw new MobileNetError(
-        'SHAPE_MISMATCH',
-        `input has ${input.length} values, not a whole number of ${formatShape(this.inputShape)} examples (${perExample} values each); expected (N, ${this.inputShape.join(', ')}) NHWC`,
-      );
-    }
-    const batch = input.length / perExample;
     const g = this.exec;
     const wanted = new Set<string>();
     if (g.outputs.logits) wanted.add(g.outputs.logits);
@@ -170,7 +214,27 @@ export class InferenceSession {
     return result;
   }
 
-  /** Stops the worker threads and frees the weights; the session cannot run afterwards. */
+  /** The batch size of an (N, H, W, 3) float32 input, N ≥ 1; what run() and profile() accept. */
+  private batchOf(input: unknown): number {
+    const perExample = shapeSize(this.inputShape);
+    if (!(input instanceof Float32Array)) {
+      throw new MobileNetError('SHAPE_MISMATCH', `input must be a Float32Array of shape (N, ${this.inputShape.join(', ')})`);
+    }
+    if (input.length === 0 || input.length % perExample !== 0) {
+      throw new MobileNetError(
+        'SHAPE_MISMATCH',
+        `input has ${input.length} values, not a whole number of ${formatShape(this.inputShape)} examples (${perExample} values each); expected (N, ${this.inputShape.join(', ')}) NHWC`,
+      );
+    }
+    return input.length / perExample;
+  }
+
+  /** After release() the weights are gone and the engine's workers have exited (waiting for them would hang). */
+  private checkLive(): void {
+    if (this.released) throw new MobileNetError('INVALID_ARGUMENT', 'this session was released');
+  }
+
+  /** Stops the worker threads and frees the weights; the session cannot run, profile or plan afterwards. */
   async release(): Promise<void> {
     this.released = true;
     this.weights.clear();

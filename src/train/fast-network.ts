@@ -14,7 +14,7 @@ import { shapeSize } from '../tensor.js';
 import type { Weights } from '../runtime/weights.js';
 import { conv2dDesc, depthwiseDesc } from '../runtime/descriptors.js';
 import { barrier, controlBytes, CONTROL, JOB_AREA_OFFSET, JOB_SLOT_INTS, Op, runCalls, split } from '../runtime/wasm/execute.js';
-import { defaultThreadCount, workerPoolFactory, type WorkerPool } from '../runtime/wasm/pool.js';
+import { defaultThreadCount, MAX_THREADS, workerPoolFactory, type WorkerPool } from '../runtime/wasm/pool.js';
 import { hostBackward, hostForward } from './host-ops.js';
 
 
@@ -116,7 +116,7 @@ export class FastTrainableNetwork {
   static async create(graph: Graph, params: Weights, options: { threads?: number } = {}): Promise<FastTrainableNetwork> {
     if (!graph.outputs.logits) throw new MobileNetError('INVALID_ARGUMENT', `${graph.name} has no classifier to train`);
     const threads = options.threads ?? defaultThreadCount();
-    if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new MobileNetError('INVALID_ARGUMENT', `threads must be an integer from 1 to 64, got ${threads}`);
+    if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw new MobileNetError('INVALID_ARGUMENT', `threads must be an integer from 1 to ${MAX_THREADS}, got ${threads}`);
     const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
     const module = K.compileKernelsModule(K.chooseVariant(true));
     const kernels = K.instantiateKernels(module, memory);
@@ -158,8 +158,9 @@ export class FastTrainableNetwork {
   private flush(): void {
     const T = this.threads;
     if (T === 1 || !this.pool) {
-      runCalls(this.kernels.exports, this.kernels.memory, Int32Array.from(this.pending[0]!));
+      const calls = Int32Array.from(this.pending[0]!);
       this.pending[0] = [];
+      runCalls(this.kernels.exports, this.kernels.memory, calls);
       return;
     }
     const slots = new Int32Array(this.kernels.memory.buffer, this.controlOffset + JOB_AREA_OFFSET, T * JOB_SLOT_INTS);
@@ -170,10 +171,17 @@ export class FastTrainableNetwork {
       slots.set(list, t * JOB_SLOT_INTS + 1);
     }
     this.pool.startCalls();
-    runCalls(this.kernels.exports, this.kernels.memory, Int32Array.from(this.pending[0]!));
+    let failure: unknown;
+    try {
+      runCalls(this.kernels.exports, this.kernels.memory, Int32Array.from(this.pending[0]!));
+    } catch (error) {
+      failure = error;
+    }
+    // Whatever happened here, the workers wait at this barrier for thread 0.
     barrier(this.control, T);
     for (let t = 0; t < T; t++) this.pending[t] = [];
     const error = this.pool.takeError();
+    if (failure !== undefined) throw failure;
     if (error) throw new MobileNetError('INTERNAL', `training worker failed: ${error}`);
   }
 

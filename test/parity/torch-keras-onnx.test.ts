@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { MobileNet, readModel } from '../../src/model/index.js';
+import { foldBatchNorm } from '../../src/runtime/fold.js';
+import { fuseLayers } from '../../src/runtime/fuse.js';
 import { useNodeRuntime } from '../../src/node/runtime.js';
 import type { Backend } from '../../src/runtime/session.js';
 import { parseNpy } from '../../src/io/npy.js';
@@ -76,12 +78,35 @@ for (const backend of ['ref', 'wasm'] as Backend[]) {
   });
 
   test(`${backend}: torch.onnx export of torchvision mobilenet_v2 imports and matches torch`, async () => {
-    const model = await MobileNet.create(await readModel(file('tv_v2_035.onnx'), { fileName: 'tv_v2_035.onnx' }), { backend, threads: backend === 'wasm' ? 2 : 1 });
+    const loaded = await readModel(file('tv_v2_035.onnx'), { fileName: 'tv_v2_035.onnx' });
+    const model = await MobileNet.create(loaded, { backend, threads: backend === 'wasm' ? 2 : 1 });
     assert.deepEqual(model.inputShape, [64, 64, 3]);
     const ops = new Set(model.graph.nodes.map((n) => n.op));
     assert.ok(ops.has('depthwiseConv2d') && ops.has('pointwiseConv2d') && ops.has('add') && ops.has('dense'));
-    const out = model.run(nchwToNhwc(npy('tv_v2_035_input_nchw.npy')));
+    const x = nchwToNhwc(npy('tv_v2_035_input_nchw.npy'));
+    const out = model.run(x);
     assertClose(out.logits!.data, toFloat32(npy('tv_v2_035_logits.npy')), 'logits');
+    await model.release();
+    if (backend === 'wasm') {
+      // The export writes Add(shortcut, projection): every residual is still fused into its projection.
+      const adds = loaded.graph.nodes.filter((n) => n.op === 'add');
+      assert.equal(adds.length, 10);
+      const readers = (name: string) => loaded.graph.nodes.filter((n) => n.inputs.includes(name)).length;
+      for (const a of adds) {
+        const second = loaded.graph.nodes.find((n) => n.name === a.inputs[1]);
+        assert.ok(second?.op === 'pointwiseConv2d' && readers(second.name) === 1, `${a.name}: the projection is the second operand`);
+      }
+      const fused = fuseLayers(foldBatchNorm(loaded.graph, loaded.weights).graph).layers;
+      assert.equal(fused.filter((l) => l.kind === 'pointwise' && l.residual).length, 10);
+      assert.deepEqual(fused.filter((l) => l.kind === 'ref').map((l) => l.node.op), []);
+      // And in memory-efficient chains (batch 2: the input twice).
+      const banded = await MobileNet.create(loaded, { backend, threads: 2, memoryEfficient: true });
+      const two = banded.run(Float32Array.from([...x, ...x])).logits!.data;
+      const expected = toFloat32(npy('tv_v2_035_logits.npy'));
+      assertClose(two.subarray(0, expected.length), expected, 'logits (memory-efficient, image 1)');
+      assertClose(two.subarray(expected.length), expected, 'logits (memory-efficient, image 2)');
+      await banded.release();
+    }
   });
 
   test(`${backend}: our ONNX export runs in onnxruntime-node with the same outputs`, async () => {

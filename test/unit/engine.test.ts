@@ -7,7 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildGraph, createSpec, InferenceSession, initWeights, listModels, type ModelOptions } from '../../src/index.js';
 import { useNodeRuntime } from '../../src/node/runtime.js';
-import { seededRandom } from '../helpers.js';
+import { createNodeWorkerPool, enableWorkerThreads } from '../../src/node/worker-pool.js';
+import { Op, type StepPlan } from '../../src/runtime/wasm/execute.js';
+import { registerWorkerPoolFactory, type WorkerPoolFactory } from '../../src/runtime/wasm/pool.js';
+import { assertRefused, seededRandom } from '../helpers.js';
 
 useNodeRuntime();
 
@@ -103,6 +106,34 @@ test('a wrong input size is refused before anything runs', async () => {
   assert.throws(() => session.run(new Float32Array(96 * 96 * 3)), /released/);
 });
 
+test('a released session refuses run, profile and peakActivationBytes instead of waiting for its exited workers (threads 2)', async () => {
+  const graph = buildGraph(createSpec('mobilenet_v2', { alpha: 0.35, resolution: 32 }));
+  const x = input(graph.input.shape, 1, 1);
+  for (const backend of ['wasm', 'ref'] as const) {
+    const session = await InferenceSession.create(graph, initWeights(graph), { backend, threads: 2 });
+    session.run(x);
+    await session.release();
+    assertRefused(() => session.run(x), 'INVALID_ARGUMENT', /this session was released/);
+    assertRefused(() => session.peakActivationBytes(3), 'INVALID_ARGUMENT', /this session was released/);
+    assertRefused(() => session.peakActivationBytes(), 'INVALID_ARGUMENT', /this session was released/);
+    if (backend === 'wasm') assertRefused(() => session.profile(x), 'INVALID_ARGUMENT', /this session was released/);
+  }
+});
+
+test('a plan that cannot be built leaves the session as it was (threads 2)', async () => {
+  const graph = buildGraph(createSpec('mobilenet_v2', { alpha: 0.35, resolution: 32 }));
+  const session = await InferenceSession.create(graph, initWeights(graph, { seed: 4, randomBatchNorm: true }), { threads: 2, memoryEfficient: true });
+  try {
+    const x = input(graph.input.shape, 2, 4);
+    const expected = session.run(x).logits!.data;
+    assertRefused(() => session.peakActivationBytes(1_000_000), 'INVALID_ARGUMENT', /more than WebAssembly's 4 GiB; use a smaller batch/);
+    assert.deepEqual(session.run(x).logits!.data, expected);
+    assert.deepEqual(session.run(x.subarray(0, x.length / 2)).logits!.data, expected.subarray(0, expected.length / 2));
+  } finally {
+    await session.release();
+  }
+});
+
 test('results are identical bit for bit for any thread count and in memory-efficient mode', async () => {
   for (const [name, options] of [['mobilenet_v2_0.35_96', {}], ['mobilenet_v2', { alpha: 0.5, resolution: 67 }], ['mobilenet_v1_0.25_128', {}]] as const) {
     const graph = buildGraph(createSpec(name, options));
@@ -115,5 +146,47 @@ test('results are identical bit for bit for any thread count and in memory-effic
       await session.release();
     }
     for (const o of outputs.slice(1)) assert.ok(o.every((v, i) => v === outputs[0]![i]), `${name}: outputs differ`);
+  }
+});
+
+test('a worker that fails once: the run is refused with its message, nothing hangs, and the next run is right (threads 2)', async () => {
+  const graph = buildGraph(createSpec('mobilenet_v2', { alpha: 0.35, resolution: 32 }));
+  const weights = initWeights(graph, { seed: 3, randomBatchNorm: true });
+  const x = input(graph.input.shape, 2, 3);
+  // A pool that, when asked, gives worker 1 a first call whose descriptor lies outside the memory.
+  let sabotage = false;
+  const failingOnce: WorkerPoolFactory = async (options) => {
+    const pool = await createNodeWorkerPool(options);
+    let loaded: readonly StepPlan[] = [];
+    let broken = false;
+    return {
+      threads: pool.threads,
+      load: (steps) => {
+        loaded = steps;
+        pool.load(steps);
+      },
+      start: () => {
+        if (sabotage !== broken) {
+          const bad = Int32Array.of(Op.Copy, options.memory.buffer.byteLength + 64);
+          pool.load(sabotage ? loaded.map((s, i) => (i === 0 ? { calls: [s.calls[0]!, bad] } : s)) : loaded);
+          broken = sabotage;
+        }
+        pool.start();
+      },
+      startCalls: () => pool.startCalls(),
+      takeError: () => pool.takeError(),
+      close: () => pool.close(),
+    };
+  };
+  registerWorkerPoolFactory(failingOnce, 2);
+  const session = await InferenceSession.create(graph, weights, { threads: 2, memoryEfficient: true }).finally(() => enableWorkerThreads());
+  try {
+    const expected = session.run(x).logits!.data;
+    sabotage = true;
+    assertRefused(() => session.run(x), 'INTERNAL', /the fast engine failed: worker 1: /);
+    sabotage = false;
+    assert.deepEqual(session.run(x).logits!.data, expected);
+  } finally {
+    await session.release();
   }
 });

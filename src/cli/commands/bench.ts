@@ -5,7 +5,6 @@ import { loadModel, useNodeRuntime } from '../../node/index.js';
 import { bytes, textTable } from '../format.js';
 import { modelOptionsFromFlags, parseChoice, parseInteger, type RawModelFlags } from '../options.js';
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 
 interface BenchFlags extends RawModelFlags {
   threads?: string;
@@ -58,8 +57,9 @@ export function registerBench(program: Command): void {
       const iters = parseInteger('--iters', flags.iters, 1);
       const warmup = parseInteger('--warmup', flags.warmup, 0);
       useNodeRuntime();
-      const threads = flags.threads === undefined ? availableParallelism() : parseInteger('--threads', flags.threads, 1);
-      const engine = { backend, threads, memoryEfficient: flags.memoryEfficient ? true : ('auto' as const) };
+      // Without --threads the session's default: one per core, within the engine's limit.
+      const threads = flags.threads === undefined ? {} : { threads: parseInteger('--threads', flags.threads, 1) };
+      const engine = { backend, ...threads, memoryEfficient: flags.memoryEfficient ? true : ('auto' as const) };
       const options = modelOptionsFromFlags(flags);
       let session: InferenceSession;
       let name: string;

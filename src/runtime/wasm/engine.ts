@@ -27,7 +27,7 @@ import { foldBatchNorm } from '../fold.js';
 import { fuseLayers, type FusedLayer } from '../fuse.js';
 import type { Weights } from '../weights.js';
 import { CONTROL, executePlan, Op, split, type StepPlan } from './execute.js';
-import { workerPoolFactory, type WorkerPool } from './pool.js';
+import { MAX_THREADS, workerPoolFactory, type WorkerPool } from './pool.js';
 
 const PAGE = 65536;
 const MAX_PAGES = 65536;
@@ -165,8 +165,8 @@ export class WasmEngine {
   /** Folds BN, fuses, packs the weights; starts threads − 1 workers when asked for. */
   static async create(graph: Graph, weights: Weights, options: WasmEngineOptions = {}): Promise<WasmEngine> {
     const threads = options.threads ?? 1;
-    if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
-      throw new MobileNetError('INVALID_ARGUMENT', `threads must be an integer from 1 to 64, got ${threads}`);
+    if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+      throw new MobileNetError('INVALID_ARGUMENT', `threads must be an integer from 1 to ${MAX_THREADS}, got ${threads}`);
     }
     const folded = foldBatchNorm(graph, weights);
     const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
@@ -267,12 +267,17 @@ export class WasmEngine {
     return plan.arenaBytes + plan.scratchBytes;
   }
 
+  /** Every entry point plans first: a released engine's workers have exited, and waiting for them at a barrier would never return. */
   private planFor(batch: number, keepAll: boolean): Plan {
+    if (this.released) throw new MobileNetError('INVALID_ARGUMENT', 'this session was released');
     if (this.plan && this.plan.batch === batch && this.plan.keepAll === keepAll) return this.plan;
+    // Forgotten before the build: one that throws may already have written over the old plan's descriptors.
+    this.plan = undefined;
     this.heap.top = this.dynamicStart;
-    this.plan = this.buildPlan(batch, keepAll);
-    this.pool?.load(this.plan.steps);
-    return this.plan;
+    const plan = this.buildPlan(batch, keepAll);
+    this.pool?.load(plan.steps);
+    this.plan = plan;
+    return plan;
   }
 
   private buildPlan(batch: number, keepAll: boolean): Plan {
@@ -597,14 +602,8 @@ export class WasmEngine {
    * `keepAll` keeps the feature map and taps (otherwise their memory is reused).
    */
   run(input: Float32Array, batch: number, wanted: readonly string[], keepAll: boolean): Map<string, Float32Array> {
-    if (this.released) throw new MobileNetError('INVALID_ARGUMENT', 'this session was released');
     const plan = this.planFor(batch, keepAll);
-    const f = this.f32();
-    f.set(input, plan.offsets.get(this.graph.input.name)! / 4);
-    this.pool?.start();
-    executePlan(this.kernels.exports, this.kernels.memory, this.control, plan.steps, 0, this.threads, (s) => plan.refSteps.get(s)?.());
-    const error = this.pool?.takeError();
-    if (error) throw new MobileNetError('INTERNAL', `the fast engine failed: ${error}`);
+    this.execute(plan, input);
     const out = new Map<string, Float32Array>();
     const g = this.f32();
     for (const name of wanted) {
@@ -621,11 +620,32 @@ export class WasmEngine {
   /** Time every step of one run (thread 0's wall time per step, barriers included). */
   profile(input: Float32Array, batch: number): StepProfile[] {
     const plan = this.planFor(batch, false);
-    new Float32Array(this.kernels.memory.buffer).set(input, plan.offsets.get(this.graph.input.name)! / 4);
     const times = new Array<number>(plan.steps.length).fill(0);
-    this.pool?.start();
-    executePlan(this.kernels.exports, this.kernels.memory, this.control, plan.steps, 0, this.threads, (s) => plan.refSteps.get(s)?.(), (s, ms) => (times[s] = ms));
+    this.execute(plan, input, (s, ms) => (times[s] = ms));
     return plan.labels.map((l, i) => ({ ...l, ms: times[i]!, gflops: (2 * l.macs) / (times[i]! * 1e6) }));
+  }
+
+  /**
+   * Copy the input in and run the plan on every thread. A failure on any thread becomes one
+   * MobileNetError after all threads have finished the run, so the next run starts clean.
+   */
+  private execute(plan: Plan, input: Float32Array, onStep?: (step: number, ms: number) => void): void {
+    this.f32().set(input, plan.offsets.get(this.graph.input.name)! / 4);
+    this.pool?.start();
+    let failure: unknown;
+    try {
+      executePlan(this.kernels.exports, this.kernels.memory, this.control, plan.steps, 0, this.threads, {
+        runRef: (s) => plan.refSteps.get(s)?.(),
+        onStep,
+      });
+    } catch (error) {
+      failure = error;
+    }
+    // Read even when thread 0 failed, so that no worker's report is left for the next run.
+    const workerError = this.pool?.takeError();
+    if (failure instanceof MobileNetError) throw failure;
+    if (failure !== undefined) throw new MobileNetError('INTERNAL', `the fast engine failed: ${failure instanceof Error ? failure.message : String(failure)}`);
+    if (workerError) throw new MobileNetError('INTERNAL', `the fast engine failed: ${workerError}`);
   }
 
   async release(): Promise<void> {

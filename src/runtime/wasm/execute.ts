@@ -12,7 +12,7 @@ export const enum Op {
   Depthwise3x3 = 2,
   Conv2dDirect = 3,
   GlobalAvgPool = 4,
-  /** Copy bytes inside the memory: descriptor = [src, dst, bytes] (i32). */
+  /** Copy bytes inside the memory: descriptor = [src, dst, bytes] (u32: addresses pass 2³¹ above 2 GiB). */
   Copy = 5,
   /** A reference-kernel step the calling thread runs in JavaScript (no descriptor). */
   Ref = 6,
@@ -29,7 +29,10 @@ export const enum Op {
   GlobalAvgPoolBackward = 16,
 }
 
-/** One thread's calls in one step: opcodes and descriptor pointers, interleaved [op, ptr, op, ptr, …]. */
+/**
+ * One thread's calls in one step: opcodes and descriptor pointers, interleaved [op, ptr, op, ptr, …].
+ * A pointer at or above 2³¹ reads back negative: read it with `>>> 0`.
+ */
 export type ThreadCalls = Int32Array;
 
 export interface StepPlan {
@@ -49,7 +52,10 @@ export const CONTROL = {
   /** Barrier: threads arrived so far, and the barrier's generation. */
   arrived: 2,
   generation: 3,
-  /** Set by a worker that failed; the caller reports it. */
+  /**
+   * Set by a thread whose call threw, so that the others skip their remaining calls (they still meet
+   * at every barrier). Cleared by the pool before it wakes the workers for a run.
+   */
   error: 4,
   words: 8,
 } as const;
@@ -97,9 +103,21 @@ export function barrier(control: Int32Array, threads: number): void {
   }
 }
 
+/** What a thread running a plan may be asked to do besides its calls. */
+export interface PlanHooks {
+  /** Executes a reference step (thread 0 only; workers leave it undefined and skip those calls). */
+  runRef?: (step: number) => void;
+  /** Called after each step's barrier with the step's wall time. */
+  onStep?: (step: number, ms: number) => void;
+  /** Called at once when this thread's call throws, before the step's barrier (a worker reports it here). */
+  onError?: (error: unknown) => void;
+}
+
 /**
- * Run a whole plan as one thread. `runRef(step)` executes a reference step (thread 0 only);
- * workers pass undefined and skip those calls.
+ * Run a whole plan as one thread. A call that throws does not end the loop: the thread flags the
+ * failure, skips its remaining calls and still meets every barrier (the others would wait there
+ * forever), then throws the first error after the last one. The other threads see the flag and skip
+ * their calls too: the results are garbage anyway.
  */
 export function executePlan(
   exports: KernelExports,
@@ -108,13 +126,24 @@ export function executePlan(
   steps: readonly StepPlan[],
   thread: number,
   threads: number,
-  runRef?: (step: number) => void,
-  onStep?: (step: number, ms: number) => void,
+  hooks: PlanHooks = {},
 ): void {
+  const { runRef, onStep, onError } = hooks;
+  let failed = false;
+  let failure: unknown;
   let started = onStep ? performance.now() : 0;
   for (let s = 0; s < steps.length; s++) {
     const calls = steps[s]!.calls[thread];
-    if (calls) runCalls(exports, memory, calls, runRef ? () => runRef(s) : undefined);
+    if (calls && !failed && (threads === 1 || Atomics.load(control, CONTROL.error) === 0)) {
+      try {
+        runCalls(exports, memory, calls, runRef ? () => runRef(s) : undefined);
+      } catch (error) {
+        failed = true;
+        failure = error;
+        onError?.(error);
+        if (threads > 1) Atomics.store(control, CONTROL.error, 1);
+      }
+    }
     barrier(control, threads);
     if (onStep) {
       const now = performance.now();
@@ -122,6 +151,13 @@ export function executePlan(
       started = now;
     }
   }
+  if (failed) throw failure;
+}
+
+/** Op.Copy's descriptor, [src, dst, bytes], read unsigned: in a memory above 2 GiB addresses pass 2³¹. */
+export function copyDescriptor(memory: WebAssembly.Memory, desc: number): { src: number; dst: number; bytes: number } {
+  const words = new Uint32Array(memory.buffer, desc >>> 0, 3);
+  return { src: words[0]!, dst: words[1]!, bytes: words[2]! };
 }
 
 /** Execute [op, desc, op, desc, …]; `runRef` runs the Op.Ref entries (the caller's JavaScript steps). */
@@ -142,8 +178,8 @@ export function runCalls(exports: KernelExports, memory: WebAssembly.Memory, cal
         exports.globalAvgPool(desc);
         break;
       case Op.Copy: {
-        const words = new Int32Array(memory.buffer, desc, 3);
-        new Uint8Array(memory.buffer).copyWithin(words[1]!, words[0]!, words[0]! + words[2]!);
+        const { src, dst, bytes } = copyDescriptor(memory, desc);
+        new Uint8Array(memory.buffer).copyWithin(dst, src, src + bytes);
         break;
       }
       case Op.Ref:

@@ -11,11 +11,14 @@ export interface WorkerPool {
   readonly threads: number;
   /** Give every worker its share of a plan (then `run` executes it). */
   load(steps: readonly StepPlan[]): void;
-  /** Wake the workers to run the loaded plan. The caller then runs thread 0's share. */
+  /**
+   * Wake the workers to run the loaded plan. The caller then runs thread 0's share. Forgets the last
+   * run's failure first (CONTROL.error and unread messages): one failed run does not fail the next.
+   */
   start(): void;
-  /** Wake the workers to run their job slots (written by the caller); the caller runs slot 0, then waits at the barrier. */
+  /** Wake the workers to run their job slots (written by the caller); the caller runs slot 0, then waits at the barrier. Forgets the last failure as start() does. */
   startCalls(): void;
-  /** A worker's error since the last check, if any. */
+  /** After the run's last barrier: the first worker error of that run, if any. */
   takeError(): string | undefined;
   close(): Promise<void>;
 }
@@ -29,16 +32,20 @@ export type WorkerPoolFactory = (options: {
   controlOffset: number;
 }) => Promise<WorkerPool>;
 
+/** The most threads a session or network may use (a barrier's cost grows with them). */
+export const MAX_THREADS = 64;
+
 let factory: WorkerPoolFactory | undefined;
 let defaultThreads = 1;
 
 /**
  * Called by a platform adapter (Node: `useNodeRuntime()` from mobilenet-ts/node) to enable threads;
- * `threads` becomes the default thread count (the machine's cores).
+ * `threads` becomes the default thread count (the machine's cores, at most MAX_THREADS: a machine
+ * with more cores must not make every default session invalid).
  */
 export function registerWorkerPoolFactory(f: WorkerPoolFactory, threads: number): void {
   factory = f;
-  defaultThreads = Math.max(1, Math.floor(threads));
+  defaultThreads = Math.min(MAX_THREADS, Math.max(1, Math.floor(threads)));
 }
 
 export function workerPoolFactory(): WorkerPoolFactory | undefined {
