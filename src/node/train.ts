@@ -22,6 +22,7 @@ import { metadataToStrings, type ModelMetadata } from '../model/metadata.js';
 import { float32ToFloat16, type NamedTensors, type Tensor } from '../tensor.js';
 import { parseCheckpoint, serializeCheckpoint, CHECKPOINT_VERSION, type DataSettings, type EpochProgress, type TrainState } from '../train/checkpoint.js';
 import { Trainer, evaluateSession, type Evaluation, type TrainConfig } from '../train/trainer.js';
+import { WeightAverage } from '../train/swa.js';
 import { loadModel } from './model.js';
 import { makeOutputFolder, readFileBytes, writeFileAtomic } from './fs.js';
 import { ensureFashionMnist, loadFashionMnist } from './datasets.js';
@@ -382,6 +383,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   let resumedState: TrainState | undefined;
   let resumedOptimizer;
   let resumedEma;
+  const swaEpochs = config.swaEpochs ?? 0;
+  let swa = swaEpochs > 0 ? new WeightAverage() : undefined;
   let history: EpochRecord[] = [];
 
   if (o.resume && existsSync(checkpointPath)) {
@@ -411,6 +414,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     resumedState = c.state;
     resumedOptimizer = c.optimizer;
     resumedEma = c.ema;
+    if (swa && c.swa) swa = WeightAverage.fromState({ count: c.state.swa?.count ?? 0, tensors: c.swa });
     if (existsSync(metricsPath)) {
       history = readFileSync(metricsPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as EpochRecord).filter((r) => r.epoch < position.epoch);
     }
@@ -422,7 +426,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     data.stats = statsFromPreprocess(pretrained.loaded.metadata.preprocess);
   }
 
-  const trainer = await Trainer.create(graph, params, config, o.threads === undefined ? {} : { threads: o.threads });
+  let trainer = await Trainer.create(graph, params, config, o.threads === undefined ? {} : { threads: o.threads });
   if (resumedState && resumedOptimizer) trainer.loadState({ step: resumedState.step, optimizer: resumedOptimizer, ...(resumedEma ? { ema: resumedEma } : {}) });
   const transform = { ...data.stats, size: inputSize, ...o.augment };
   const loader = new DataLoader(data.train, { batchSize: config.batchSize, transform, augment: true, shuffle: true, dropLast: true, seed: config.seed, position });
@@ -460,7 +464,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     if (s.ema) state.ema = { kind: s.ema.kind, scalars: s.ema.scalars };
     if (progress) state.progress = progress;
     state.data = dataSettings;
-    const checkpoint = { model: modelMeta, state, params, optimizer: s.optimizer, ...(s.ema ? { ema: s.ema } : {}) };
+    const average = swa && swa.size > 0 ? swa.state() : undefined;
+    if (average) state.swa = { count: average.count };
+    const checkpoint = { model: modelMeta, state, params, optimizer: s.optimizer, ...(s.ema ? { ema: s.ema } : {}), ...(average ? { swa: average.tensors } : {}) };
     writeFileAtomic(checkpointPath, serializeCheckpoint(checkpoint));
     saved = pos;
     savedAt = performance.now();
@@ -541,6 +547,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       };
       history.push(record);
       writeFileAtomic(metricsPath, history.map((h) => JSON.stringify(h)).join('\n') + '\n');
+      // Before the checkpoint, which then holds the average with this epoch in it.
+      if (swa && epoch + 1 > config.epochs - swaEpochs) swa.add(params);
       saveCheckpoint({ epoch: epoch + 1, batch: 0 });
       await plotCurves(o.out, history, `${graph.name} on ${data.name}`);
       log(
@@ -559,15 +567,24 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     bar?.stop();
   }
   const result: TrainRunResult = { history, interrupted };
+  if (!interrupted && swa && swa.size > 0) {
+    // The averaged weights are a network no step has trained: evaluate and export those instead.
+    await trainer.close();
+    trainer = await Trainer.create(graph, swa.weights(), config, o.threads === undefined ? {} : { threads: o.threads });
+    lastEvaluation = undefined;
+    log(`weight averaging: the model is the mean of the weights after the last ${swa.size} epochs`);
+  }
   if (!interrupted) {
     let recalibrated = 0;
     // A frozen backbone keeps its statistics: nothing to recompute.
     const totalSteps = config.epochs * loader.batchesPerEpoch;
-    const auto = !config.freezeBackbone && tooShortForMovingAverages(graph, totalSteps);
+    // Averaged weights need statistics of their own: their BN moving averages are an average too.
+    const auto = !config.freezeBackbone && (tooShortForMovingAverages(graph, totalSteps) || (swa?.size ?? 0) > 0);
     const precise = o.preciseBatchNorm ?? (auto ? AUTO_PRECISE_BN_IMAGES : 0);
     if (precise) {
       recalibrated = recalibrate(trainer, data.train, transform, config.batchSize, config.seed, precise);
-      const why = o.preciseBatchNorm === undefined ? ` (the run's ${totalSteps} steps are too few for the BN moving averages; --precise-bn 0 turns this off)` : '';
+      const reason = (swa?.size ?? 0) > 0 ? 'averaged weights need statistics of their own' : `the run's ${totalSteps} steps are too few for the BN moving averages`;
+      const why = o.preciseBatchNorm === undefined ? ` (${reason}; --precise-bn 0 turns this off)` : '';
       if (recalibrated) log(`precise BN: statistics recomputed over ${recalibrated} training images${why}`);
       else if (config.emaDecay > 0) log('precise BN: skipped; with --ema the exported model uses the averaged BN statistics, as TF-slim does');
     }

@@ -26,6 +26,8 @@ export interface TrainState {
   position: { epoch: number; batch: number };
   optimizer: { kind: string; scalars: Record<string, number> };
   ema?: { kind: string; scalars: Record<string, number> };
+  /** With --swa-epochs: how many epochs' weights the stored average holds (its tensors are swa/<name>). */
+  swa?: { count: number };
   /** A checkpoint saved inside an epoch: that epoch's totals so far, so that its resumed metrics cover all of its batches. */
   progress?: EpochProgress;
   /** What the run trained on and how it was augmented; a resumed run must ask for the same (absent in older checkpoints). */
@@ -62,6 +64,8 @@ export interface Checkpoint {
   params: Weights;
   optimizer: NamedState;
   ema?: NamedState;
+  /** The running weight average (stochastic weight averaging), when the run keeps one. */
+  swa?: Map<string, Tensor<'float32'>>;
 }
 
 export function serializeCheckpoint(c: Checkpoint): Uint8Array {
@@ -69,6 +73,7 @@ export function serializeCheckpoint(c: Checkpoint): Uint8Array {
   for (const [name, t] of c.params) tensors.set(`param/${name}`, t);
   for (const [name, t] of c.optimizer.tensors) tensors.set(`opt/${name}`, t);
   if (c.ema) for (const [name, t] of c.ema.tensors) tensors.set(`ema/${name}`, t);
+  if (c.swa) for (const [name, t] of c.swa) tensors.set(`swa/${name}`, t);
   const metadata = { ...metadataToStrings(c.model), [CHECKPOINT_STATE_KEY]: JSON.stringify(c.state) };
   return serializeSafetensors(tensors, metadata);
 }
@@ -93,15 +98,21 @@ export function checkpointFromSafetensors({ tensors, metadata }: { tensors: Name
   const params: Weights = new Map();
   const opt = new Map<string, Tensor<'float32'>>();
   const ema = new Map<string, Tensor<'float32'>>();
+  const swa = new Map<string, Tensor<'float32'>>();
   for (const [key, t] of tensors) {
     const f: Tensor<'float32'> = { dtype: 'float32', shape: [...t.shape], data: toFloat32(t) };
     if (key.startsWith('param/')) params.set(key.slice(6), f);
     else if (key.startsWith('opt/')) opt.set(key.slice(4), f);
     else if (key.startsWith('ema/')) ema.set(key.slice(4), f);
+    else if (key.startsWith('swa/')) swa.set(key.slice(4), f);
     else throw new MobileNetError('INVALID_FORMAT', `${where}: unexpected tensor ${key} in a checkpoint`);
   }
   const checkpoint: Checkpoint = { model, state, params, optimizer: { kind: state.optimizer.kind, tensors: opt, scalars: state.optimizer.scalars } };
   if (state.ema) checkpoint.ema = { kind: state.ema.kind, tensors: ema, scalars: state.ema.scalars };
+  if ((state.swa?.count ?? 0) > 0 !== swa.size > 0) {
+    throw new MobileNetError('INVALID_FORMAT', `${where}: train.state says the weight average holds ${state.swa?.count ?? 0} epochs, but the file has ${swa.size} swa/ tensors`);
+  }
+  if (swa.size > 0) checkpoint.swa = swa;
   return checkpoint;
 }
 
@@ -130,6 +141,7 @@ function checkTrainState(state: unknown, where: string): asserts state is TrainS
     }
   };
   checkSlots('optimizer', state.optimizer);
+  if (state.swa !== undefined && (!isRecord(state.swa) || !isCount(state.swa.count))) throw bad(`swa must be {count: a whole number}, got ${JSON.stringify(state.swa)}`);
   if (state.ema !== undefined) checkSlots('ema', state.ema);
   const d = state.data;
   if (d !== undefined && (!isRecord(d) || typeof d.dataset !== 'string' || !isRecord(d.augment))) {

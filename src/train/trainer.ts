@@ -42,6 +42,11 @@ export interface TrainConfig {
   emaDecay: number;
   /** Train only the classifier on the frozen backbone's pooled features. */
   freezeBackbone: boolean;
+  /**
+   * Stochastic weight averaging: the exported model is the mean of the weights at the end of each
+   * of the last `swaEpochs` epochs, with BN statistics recomputed (runTraining). Absent or 0: off.
+   */
+  swaEpochs?: number;
 }
 
 export interface StepResult {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseCheckpoint } from '../../src/train/checkpoint.js';
 import { readModel, writeSafetensorsModel } from '../../src/model/load.js';
 import { parseSafetensors } from '../../src/io/safetensors.js';
+import { toFloat32 } from '../../src/tensor.js';
 import { CLI, runCli } from './cli-helpers.js';
 import { repoRoot } from '../helpers.js';
 
@@ -200,3 +201,51 @@ test('a training checkpoint is a model: eval on it gives the run\'s own evaluati
   const c = runCli(['classify', join('examples', '03-dress.png'), '--model', join(out, 'checkpoint.safetensors'), '--json']);
   assert.equal(c.status, 0, c.stderr);
 });
+
+test('train --swa-epochs: the model is the mean of the last epochs\' weights, kept in the checkpoint so that a resumed run ends the same', () => {
+  // 1,000 sample images in batches of 64: 15 steps per epoch; B stops after epoch 2 and resumes.
+  const args = ['train', '--dataset', 'sample', '--arch', 'mobilenet_v2', '--alpha', '0.35', '--epochs', '3', '--batch', '64', '--lr', '0.02', '--seed', '5', '--swa-epochs', '2'];
+  const a = mkdtempSync(join(tmpdir(), 'mobilenet-swa-a-'));
+  const b = mkdtempSync(join(tmpdir(), 'mobilenet-swa-b-'));
+  const full = runCli([...args, '--out', a]);
+  assert.equal(full.status, 0, full.stderr);
+  assert.match(full.stderr, /weight averaging: the model is the mean of the weights after the last 2 epochs/);
+  assert.match(full.stderr, /precise BN: statistics recomputed over \d+ training images \(averaged weights need statistics of their own/);
+  const first = runCli([...args, '--out', b, '--max-steps', '30']);
+  assert.equal(first.status, 0, first.stderr);
+  const afterTwo = parseCheckpoint(new Uint8Array(readFileSync(join(b, 'checkpoint.safetensors'))), b);
+  assert.deepEqual(afterTwo.state.position, { epoch: 2, batch: 0 });
+  assert.equal(afterTwo.state.swa?.count, 1, 'epoch 2 is the first averaged one');
+  const second = runCli([...args, '--out', b, '--resume']);
+  assert.equal(second.status, 0, second.stderr);
+
+  const final = parseCheckpoint(new Uint8Array(readFileSync(join(a, 'checkpoint.safetensors'))), a);
+  assert.equal(final.state.swa?.count, 2);
+  // The average, computed here from the two epochs' weights: those after epoch 2 (B's checkpoint) and after epoch 3.
+  for (const [name, p3] of final.params) {
+    const p2 = afterTwo.params.get(name)!.data;
+    const mean = final.swa!.get(name)!.data;
+    for (let i = 0; i < mean.length; i++) {
+      const expected = (p2[i]! + p3.data[i]!) / 2;
+      assert.ok(Math.abs(mean[i]! - expected) <= 1e-6 * Math.max(1, Math.abs(expected)), `${name}[${i}]: ${mean[i]} vs ${expected}`);
+    }
+  }
+  // The exported model holds the mean (fp16), BN statistics aside: they are recomputed for it.
+  const model = parseSafetensors(new Uint8Array(readFileSync(join(a, 'model.safetensors'))));
+  const exported = model.tensors.get('classifier.weight')!;
+  const classifierMean = final.swa!.get('classifier.weight')!.data;
+  const exportedValues = toFloat32(exported);
+  for (let i = 0; i < classifierMean.length; i++) assert.ok(Math.abs(exportedValues[i]! - classifierMean[i]!) <= 1e-3 * Math.max(1, Math.abs(classifierMean[i]!)), `classifier.weight[${i}]`);
+  // Resumed after epoch 2, B ends with the same average and the same model, bit for bit.
+  assert.deepEqual(readFileSync(join(b, 'model.safetensors')), readFileSync(join(a, 'model.safetensors')));
+  const resumed = parseCheckpoint(new Uint8Array(readFileSync(join(b, 'checkpoint.safetensors'))), b);
+  for (const [name, t] of final.swa!) assert.deepEqual(resumed.swa!.get(name)!.data, t.data, name);
+
+  const both = runCli([...args, '--out', mkdtempSync(join(tmpdir(), 'mobilenet-swa-c-')), '--ema', '0.99']);
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /--swa-epochs and --ema are two ways of averaging the weights; choose one/);
+  const many = runCli([...args, '--out', mkdtempSync(join(tmpdir(), 'mobilenet-swa-d-')), '--swa-epochs', '4']);
+  assert.equal(many.status, 2);
+  assert.match(many.stderr, /--swa-epochs 4 is more than the run's 3 epochs/);
+});
+

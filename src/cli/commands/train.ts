@@ -24,6 +24,7 @@ interface TrainFlags {
   warmup: string;
   labelSmoothing: string;
   ema: string;
+  swaEpochs: string;
   seed: string;
   out: string;
   resume?: boolean;
@@ -102,6 +103,7 @@ export function registerTrain(program: Command): void {
     .option('--warmup <epochs>', 'linear learning-rate warm-up from 0 over this many epochs (fractions allowed; 0 = off)', '0')
     .option('--label-smoothing <ε>', 'label smoothing', DEFAULTS.labelSmoothing)
     .option('--ema <decay>', 'exponential moving average of the weights (e.g. 0.999); 0 = off', DEFAULTS.ema)
+    .option('--swa-epochs <n>', 'stochastic weight averaging: the model is the mean of the weights after each of the last n epochs, BN statistics recomputed (precise BN); 0 = off', '0')
     .option('--seed <n>', 'seed of initialization, shuffling, augmentation and dropout', DEFAULTS.seed)
     .option('--crop-padding <px>', 'random crop after zero padding by this many pixels (0 = off)', DEFAULTS.cropPadding)
     .option('--no-flip', 'no random horizontal flips')
@@ -139,6 +141,11 @@ export function registerTrain(program: Command): void {
         emaDecay: parseNumber('--ema', flags.ema),
         freezeBackbone: Boolean(flags.freezeBackbone),
       };
+      const swaEpochs = parseInteger('--swa-epochs', flags.swaEpochs, 0);
+      if (swaEpochs > config.epochs) throw new UsageError(`--swa-epochs ${swaEpochs} is more than the run's ${config.epochs} epochs`);
+      if (swaEpochs > 0 && config.emaDecay > 0) throw new UsageError('--swa-epochs and --ema are two ways of averaging the weights; choose one');
+      // Only when on, so that checkpoints of runs without it keep the config they were written with.
+      if (swaEpochs > 0) config.swaEpochs = swaEpochs;
       const result = await runTraining({
         ...(arch ? { arch } : {}),
         model,
