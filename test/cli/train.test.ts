@@ -241,6 +241,20 @@ test('train --swa-epochs: the model is the mean of the last epochs\' weights, ke
   const resumed = parseCheckpoint(new Uint8Array(readFileSync(join(b, 'checkpoint.safetensors'))), b);
   for (const [name, t] of final.swa!) assert.deepEqual(resumed.swa!.get(name)!.data, t.data, name);
 
+  // Averaging does not change the training: a run started without it may turn it on when resumed
+  // before its first averaged epoch (and ends as if it had always been on), not after.
+  const withoutSwa = args.filter((x, i) => x !== '--swa-epochs' && args[i - 1] !== '--swa-epochs');
+  const late = mkdtempSync(join(tmpdir(), 'mobilenet-swa-e-'));
+  assert.equal(runCli([...withoutSwa, '--out', late, '--max-steps', '15']).status, 0);
+  const turnedOn = runCli([...args, '--out', late, '--resume']);
+  assert.equal(turnedOn.status, 0, turnedOn.stderr);
+  assert.deepEqual(readFileSync(join(late, 'model.safetensors')), readFileSync(join(a, 'model.safetensors')));
+  const tooLate = mkdtempSync(join(tmpdir(), 'mobilenet-swa-f-'));
+  assert.equal(runCli([...withoutSwa, '--out', tooLate, '--max-steps', '30']).status, 0);
+  const refused = runCli([...args, '--out', tooLate, '--resume']);
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /cannot resume: the checkpoint was trained with .*this run asks for .*"swaEpochs":2/);
+
   const both = runCli([...args, '--out', mkdtempSync(join(tmpdir(), 'mobilenet-swa-c-')), '--ema', '0.99']);
   assert.equal(both.status, 2);
   assert.match(both.stderr, /--swa-epochs and --ema are two ways of averaging the weights; choose one/);
