@@ -572,7 +572,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     bar?.stop();
   }
   const result: TrainRunResult = { history, interrupted };
-  if (!interrupted && swa && swa.size > 0) {
+  const averaged = swa !== undefined && swa.size > 0;
+  if (!interrupted && swa && averaged) {
     // The averaged weights are a network no step has trained: evaluate and export those instead.
     await trainer.close();
     trainer = await Trainer.create(graph, swa.weights(), config, o.threads === undefined ? {} : { threads: o.threads });
@@ -584,11 +585,11 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     // A frozen backbone keeps its statistics: nothing to recompute.
     const totalSteps = config.epochs * loader.batchesPerEpoch;
     // Averaged weights need statistics of their own: their BN moving averages are an average too.
-    const auto = !config.freezeBackbone && (tooShortForMovingAverages(graph, totalSteps) || (swa?.size ?? 0) > 0);
+    const auto = !config.freezeBackbone && (tooShortForMovingAverages(graph, totalSteps) || averaged);
     const precise = o.preciseBatchNorm ?? (auto ? AUTO_PRECISE_BN_IMAGES : 0);
     if (precise) {
       recalibrated = recalibrate(trainer, data.train, transform, config.batchSize, config.seed, precise);
-      const reason = (swa?.size ?? 0) > 0 ? 'averaged weights need statistics of their own' : `the run's ${totalSteps} steps are too few for the BN moving averages`;
+      const reason = averaged ? 'averaged weights need statistics of their own' : `the run's ${totalSteps} steps are too few for the BN moving averages`;
       const why = o.preciseBatchNorm === undefined ? ` (${reason}; --precise-bn 0 turns this off)` : '';
       if (recalibrated) log(`precise BN: statistics recomputed over ${recalibrated} training images${why}`);
       else if (config.emaDecay > 0) log('precise BN: skipped; with --ema the exported model uses the averaged BN statistics, as TF-slim does');

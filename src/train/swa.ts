@@ -48,8 +48,9 @@ export class WeightAverage {
     return new Map([...this.means].map(([name, t]) => [name, { dtype: 'float32' as const, shape: [...t.shape], data: Float32Array.from(t.data) }]));
   }
 
+  /** The mean itself, not a copy (a checkpoint serializes it at once): read it, do not modify it. */
   state(): WeightAverageState {
-    return { count: this.count, tensors: this.weightsOrEmpty() };
+    return { count: this.count, tensors: this.means };
   }
 
   static fromState(state: WeightAverageState): WeightAverage {
@@ -60,9 +61,5 @@ export class WeightAverage {
     average.count = state.count;
     for (const [name, t] of state.tensors) average.means.set(name, { dtype: 'float32', shape: [...t.shape], data: Float32Array.from(t.data) });
     return average;
-  }
-
-  private weightsOrEmpty(): Map<string, Tensor<'float32'>> {
-    return this.count === 0 ? new Map() : this.weights();
   }
 }
