@@ -47,3 +47,17 @@ export class MobileNetError extends Error {
 export function invalidArgument(message: string): MobileNetError {
   return new MobileNetError('INVALID_ARGUMENT', message);
 }
+
+/**
+ * Runs `validate` on values read from a file. A MobileNetError with one of `codes` (by default any)
+ * becomes INVALID_FORMAT prefixed with `where`: the bad value came from the file, not from the
+ * caller, and the message should say which file and part. Other errors pass through unchanged.
+ */
+export function asFormatError<T>(where: string, validate: () => T, codes?: readonly ErrorCode[]): T {
+  try {
+    return validate();
+  } catch (e) {
+    if (!(e instanceof MobileNetError) || (codes !== undefined && !codes.includes(e.code))) throw e;
+    throw new MobileNetError('INVALID_FORMAT', `${where}: ${e.message}`, { cause: e });
+  }
+}

@@ -6,7 +6,7 @@
  * output (dropped: sessions return logits; a Softmax anywhere else is refused naming the node).
  * Anything else is refused with the op's name. Input: one NCHW float tensor [N, 3, H, W] with fixed H and W.
  */
-import { MobileNetError } from '../errors.js';
+import { asFormatError, MobileNetError } from '../errors.js';
 import type { FeatureTap, Graph } from '../graph/build.js';
 import { checkGraph } from '../graph/build.js';
 import type { GraphNode, Padding4, TensorShape } from '../graph/ops.js';
@@ -48,15 +48,11 @@ interface Value {
 
 /**
  * Runs a shape helper on a node's attributes: what it refuses (a stride of 0, pads larger than the
- * input) comes from the file, so the message names the node and the code is INVALID_FORMAT.
+ * input) comes from the file, so the message names the node and the code is INVALID_FORMAT. Only
+ * INVALID_ARGUMENT is converted: UNSUPPORTED stays what it is.
  */
 function inNode<T>(node: OnnxNode, compute: () => T): T {
-  try {
-    return compute();
-  } catch (e) {
-    if (!(e instanceof MobileNetError) || e.code !== 'INVALID_ARGUMENT') throw e;
-    throw new MobileNetError('INVALID_FORMAT', `ONNX import: ${node.opType} ${node.name}: ${e.message}`, { cause: e });
-  }
+  return asFormatError(`ONNX import: ${node.opType} ${node.name}`, compute, ['INVALID_ARGUMENT']);
 }
 
 /** A name that is safe as a graph node name (parameter names are `<node>.<kind>`). */

@@ -3,7 +3,7 @@
  * options, the preprocessing, the labels. Stored as JSON strings in safetensors' `__metadata__`
  * and ONNX's metadata_props under `mobilenet.*` keys.
  */
-import { MobileNetError } from '../errors.js';
+import { asFormatError, MobileNetError } from '../errors.js';
 import { PREPROCESS_PRESETS, presetConfig, validatePreprocessConfig, type PreprocessConfig, type PreprocessPreset } from '../data/preprocess.js';
 import { imagenetLabelsFor } from '../data/imagenet.js';
 import { createSpec } from '../spec/registry.js';
@@ -86,16 +86,6 @@ function parseJson(key: string, text: string | undefined, where: string): unknow
   }
 }
 
-/** Runs a validator on metadata values: what it refuses is the file's problem, so the message names the file and the keys. */
-function inFile<T>(where: string, keys: string, validate: () => T): T {
-  try {
-    return validate();
-  } catch (e) {
-    if (!(e instanceof MobileNetError)) throw e;
-    throw new MobileNetError('INVALID_FORMAT', `${where}: metadata ${keys}: ${e.message}`, { cause: e });
-  }
-}
-
 /** Read `mobilenet.*` metadata; undefined when the file carries none (not written by mobilenet-ts). */
 export function metadataFromStrings(strings: Record<string, string>, where: string): ModelMetadata | undefined {
   if (strings['mobilenet.model'] === undefined) return undefined;
@@ -108,12 +98,12 @@ export function metadataFromStrings(strings: Record<string, string>, where: stri
     throw new MobileNetError('INVALID_FORMAT', `${where}: metadata 'mobilenet.options' must be a JSON object`);
   }
   // The model and options must describe a network (and one of bounded size) before anything builds it.
-  inFile(where, "'mobilenet.model' and 'mobilenet.options'", () => createSpec(strings['mobilenet.model']!, options as ModelOptions));
+  asFormatError(`${where}: metadata 'mobilenet.model' and 'mobilenet.options'`, () => createSpec(strings['mobilenet.model']!, options as ModelOptions));
   const pre = parseJson('mobilenet.preprocess', strings['mobilenet.preprocess'], where);
   const preprocess =
     typeof pre === 'string' && (PREPROCESS_PRESETS as readonly string[]).includes(pre)
       ? undefined
-      : inFile(where, "'mobilenet.preprocess'", () => validatePreprocessConfig(pre));
+      : asFormatError(`${where}: metadata 'mobilenet.preprocess'`, () => validatePreprocessConfig(pre));
   const labels = strings['mobilenet.labels'] === undefined ? [] : parseJson('mobilenet.labels', strings['mobilenet.labels'], where);
   if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) {
     throw new MobileNetError('INVALID_FORMAT', `${where}: metadata 'mobilenet.labels' must be a JSON array of strings`);
