@@ -11,79 +11,8 @@ import { batchNormBackward } from '../../../src/kernels/ref/index.js';
 import { BN_BACKWARD_APPLY_DESC_BYTES, writeBnBackwardApplyDesc } from '../../../src/kernels/wasm/bnBackwardApply.js';
 import { BN_BACKWARD_REDUCE_DESC_BYTES, writeBnBackwardReduceDesc } from '../../../src/kernels/wasm/bnBackwardReduce.js';
 import { trainingScratchFloats } from '../../../src/kernels/wasm/channelStats.js';
-import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
-import {
-  assertClose, batchNormData, CLAMPS, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, stridedData, VARIANTS, type Clamp,
-} from './support.js';
-
-interface ApplyCase {
-  readonly pixels: number;
-  readonly channels: number;
-  readonly stride: number;
-  readonly clamp: Clamp;
-  /** gradInput is the buffer of gradOutput, input or activation (which the kernel reads before it writes), or its own. */
-  readonly inPlace: 'none' | 'gradOutput' | 'input' | 'activation';
-  readonly pixelChunks: ReadonlyArray<readonly [number, number]>;
-}
-
-function runCase(variant: KernelVariant, c: ApplyCase, seed: number): void {
-  const rng = new Random(seed);
-  const k = kernels(variant);
-  const arena = freshArena(k);
-  const { pixels: P, channels: C } = c;
-  const label = `${variant} P=${P} C=${C} stride ${c.stride} ${c.clamp.name}${c.inPlace === 'none' ? '' : ` in place over ${c.inPlace}`} pixels ${JSON.stringify(c.pixelChunks)}`;
-  const data = batchNormData(rng, P, C, c.clamp);
-  const sumDz = new Float64Array(C);
-  const sumDzXhat = new Float64Array(C);
-  for (let i = 0; i < P * C; i++) {
-    const ch = i % C;
-    sumDz[ch] += data.dz[i]!;
-    sumDzXhat[ch] += data.dz[i]! * (data.x[i]! - data.mean[ch]!) * data.invStd[ch]!;
-  }
-  // The reference: batchNormBackward of the masked gradient (the reference activationBackward's).
-  const reference = new Float32Array(P * C);
-  batchNormBackward(data.x, data.dz, reference, null, null, { gamma: data.gamma, beta: data.beta, epsilon: 1e-3 }, { mean: data.mean, invStd: data.invStd }, { count: P, channels: C });
-  const linear = c.clamp.name === 'linear';
-  assert.ok(!(linear && c.inPlace === 'activation'), 'a linear activation has no activation buffer to write over');
-  const xPtr = guarded(arena, P * c.stride, stridedData(data.x, P, C, c.stride));
-  const yPtr = linear ? 0 : guarded(arena, P * c.stride, stridedData(data.y, P, C, c.stride));
-  const gyPtr = guarded(arena, P * c.stride, stridedData(data.gradOutput, P, C, c.stride));
-  const gxPtr = c.inPlace === 'gradOutput' ? gyPtr : c.inPlace === 'input' ? xPtr : c.inPlace === 'activation' ? yPtr : guarded(arena, P * c.stride);
-  const meanPtr = guarded(arena, C, data.mean);
-  const invStdPtr = guarded(arena, C, data.invStd);
-  const gammaPtr = guarded(arena, C, data.gamma);
-  const sumsPtr = guarded(arena, 4 * C);
-  const scratch = guarded(arena, trainingScratchFloats(C));
-  new Float64Array(k.memory.buffer, sumsPtr, 2 * C).set([...sumDz, ...sumDzXhat]);
-  const calls = c.pixelChunks.map(([p0, p1]) => {
-    const at = arena.allocBytes(BN_BACKWARD_APPLY_DESC_BYTES);
-    writeBnBackwardApplyDesc(arena.view(), at, {
-      input: xPtr, activation: yPtr, gradOutput: gyPtr, gradInput: gxPtr, mean: meanPtr, invStd: invStdPtr, gamma: gammaPtr,
-      sumDz: sumsPtr, sumDzXhat: sumsPtr + 8 * C, scratch, count: P, pixelStart: p0, pixelEnd: p1, channels: C, stride: c.stride,
-      clampMin: linear ? -Infinity : c.clamp.min, clampMax: linear ? Infinity : c.clamp.max,
-    });
-    return { at, p0, p1 };
-  });
-  arena.alloc(16);
-  const check = new MemoryCheck(arena);
-  check.ignore(scratch, trainingScratchFloats(C));
-  for (const { at, p0, p1 } of calls) {
-    k.exports.bnBackwardApply(at);
-    for (let p = p0; p < p1; p++) {
-      for (let ch = 0; ch < C; ch++) {
-        const i = p * C + ch;
-        const xhat = (data.x[i]! - data.mean[ch]!) * data.invStd[ch]!;
-        const v = data.gamma[ch]! * data.invStd[ch]! * (data.dz[i]! - sumDz[ch]! / P - xhat * sumDzXhat[ch]! / P);
-        check.expect(gxPtr + (p * c.stride + ch) * 4, v);
-      }
-    }
-    if (p1 > p0) check.verify(`${label}, after pixels [${p0}, ${p1})`);
-  }
-  const got = new Float32Array(P * C);
-  const all = arena.f32(gxPtr, P * c.stride);
-  for (let p = 0; p < P; p++) got.set(all.subarray(p * c.stride, p * c.stride + C), p * C);
-  assertClose(`${label}: against the reference batchNormBackward`, got, reference, 1e-4);
-}
+import { runBnBackwardApply } from './cases/bnBackwardApply.js';
+import { batchNormData, CLAMPS, freshArena, kernels, Random, randomChunks, VARIANTS } from './support.js';
 
 for (const variant of VARIANTS) {
   test(`bnBackwardApply (${variant}) matches the formula and the reference on randomized shapes, sub-ranges, clamps, in place over each input`, () => {
@@ -93,7 +22,7 @@ for (const variant of VARIANTS) {
       const channels = rng.int(1, 6) === 1 ? rng.int(38, 100) : rng.int(1, 37);
       const clamp = rng.pick(CLAMPS);
       const modes = clamp.name === 'linear' ? ['none', 'gradOutput', 'input'] as const : ['none', 'gradOutput', 'input', 'activation'] as const;
-      runCase(variant, {
+      runBnBackwardApply(variant, {
         pixels, channels, stride: channels + (rng.int(0, 1) === 0 ? 0 : rng.int(1, 5)), clamp, inPlace: rng.pick(modes),
         pixelChunks: randomChunks(rng, pixels, 4),
       }, 15000 + trial);

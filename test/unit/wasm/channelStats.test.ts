@@ -12,117 +12,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { batchNormTraining } from '../../../src/kernels/ref/index.js';
 import { batchNormFromSums, CHANNEL_STATS_DESC_BYTES, trainingScratchFloats, writeChannelStatsDesc } from '../../../src/kernels/wasm/channelStats.js';
-import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
-import { freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, stridedData, VARIANTS } from './support.js';
+import { runChannelStats, type ChannelStatsCase } from './cases/channelStats.js';
+import { freshArena, kernels, Random, randomChunks, VARIANTS } from './support.js';
 
-interface StatsCase {
-  readonly pixels: number;
-  readonly pixelStart: number;
-  readonly pixelEnd: number;
-  readonly channels: number;
-  readonly stride: number;
-  readonly shift: boolean;
-  readonly accumulate: boolean;
-  readonly channelChunks: ReadonlyArray<readonly [number, number]>;
-  readonly pixelCuts: readonly number[];
-  readonly center: number;
-}
-
-function describe(c: StatsCase): string {
-  return `P=${c.pixels} [${c.pixelStart}, ${c.pixelEnd}) C=${c.channels} stride ${c.stride}${c.shift ? ' shift' : ''}${c.accumulate ? ' accumulate' : ''} ` +
-    `center ${c.center} channels ${JSON.stringify(c.channelChunks)} cuts ${JSON.stringify(c.pixelCuts)}`;
-}
-
-/** Two float64 arrays of C values each, 8-byte aligned, between sentinel gaps. */
-function guardedF64(arena: ReturnType<typeof freshArena>, count: number, data?: Float64Array): number {
-  const at = guarded(arena, 2 * count);
-  if (data !== undefined) new Float64Array(arena.memory.buffer, at, count).set(data);
-  return at;
-}
-
-function runCase(variant: KernelVariant, c: StatsCase, seed: number): void {
-  const rng = new Random(seed);
-  const k = kernels(variant);
-  const arena = freshArena(k);
-  const { pixels: P, channels: C } = c;
-  const label = `${variant} ${describe(c)}`;
-  const input = rng.array(P * C, 2).map((v) => v + c.center);
-  const shift = c.shift ? rng.array(C, 0.5).map((v) => v + c.center) : null;
-  const oldSum = c.accumulate ? Float64Array.from(rng.array(C, 5)) : null;
-  const oldSquares = c.accumulate ? Float64Array.from(rng.array(C, 5).map(Math.abs)) : null;
-  // Exact float64 sums over [pixelStart, pixelEnd), and Σ|·| as the error scale.
-  const sum = new Float64Array(C);
-  const squares = new Float64Array(C);
-  const scale = new Float64Array(C);
-  for (let p = c.pixelStart; p < c.pixelEnd; p++) {
-    for (let ch = 0; ch < C; ch++) {
-      const v = input[p * C + ch]! - (shift === null ? 0 : shift[ch]!);
-      sum[ch] += v;
-      squares[ch] += v * v;
-      scale[ch] += Math.abs(v) + v * v;
-    }
-  }
-
-  const xPtr = guarded(arena, P * c.stride, stridedData(input, P, C, c.stride));
-  const shiftPtr = shift === null ? 0 : guarded(arena, C, shift);
-  const sumPtr = guardedF64(arena, C, oldSum ?? undefined);
-  const squaresPtr = guardedF64(arena, C, oldSquares ?? undefined);
-  const scratch = guarded(arena, trainingScratchFloats(C));
-  const bounds = [c.pixelStart, ...c.pixelCuts, c.pixelEnd];
-  const chunks = c.channelChunks.map(([c0, c1]) => ({
-    c0, c1,
-    calls: bounds.slice(1).map((end, part) => {
-      const at = arena.allocBytes(CHANNEL_STATS_DESC_BYTES);
-      writeChannelStatsDesc(arena.view(), at, {
-        input: xPtr, shift: shiftPtr, sum: sumPtr, sumSquares: squaresPtr, scratch, pixelStart: bounds[part]!, pixelEnd: end, channels: C, stride: c.stride,
-        channelStart: c0, channelEnd: c1, accumulate: c.accumulate || part > 0,
-      });
-      return at;
-    }),
-  }));
-  arena.alloc(16);
-  const check = new MemoryCheck(arena);
-  check.ignore(scratch, trainingScratchFloats(C));
-  for (const { c0, c1, calls } of chunks) {
-    for (const at of calls) k.exports.channelStats(at);
-    if (c1 === c0) continue;
-    for (let ch = c0; ch < c1; ch++) {
-      check.expectF64(sumPtr + ch * 8, (oldSum?.[ch] ?? 0) + sum[ch]!, scale[ch]!);
-      check.expectF64(squaresPtr + ch * 8, (oldSquares?.[ch] ?? 0) + squares[ch]!, scale[ch]!);
-    }
-    check.verify(`${label}, after channels [${c0}, ${c1})`, 1e-6);
-  }
-
-  // The statistics of the pixels [pixelStart, pixelEnd) against the reference batchNormTraining's.
-  const count = c.pixelEnd - c.pixelStart;
-  if (c.accumulate || count < 2) return;
-  const gamma = rng.array(C, 0.5).map((v) => v + 1);
-  const beta = rng.array(C);
-  const refMean = new Float32Array(C);
-  const refInvStd = new Float32Array(C);
-  const refUnbiased = new Float32Array(C);
-  batchNormTraining(input.subarray(c.pixelStart * C, c.pixelEnd * C), new Float32Array(count * C), { gamma, beta, epsilon: 1e-5 },
-    { mean: refMean, invStd: refInvStd, unbiasedVariance: refUnbiased }, { count, channels: C });
-  const out = { mean: new Float32Array(C), invStd: new Float32Array(C), scale: new Float32Array(C), shift: new Float32Array(C), unbiasedVariance: new Float32Array(C) };
-  batchNormFromSums(new Float64Array(k.memory.buffer, sumPtr, C).slice(), new Float64Array(k.memory.buffer, squaresPtr, C).slice(), shift, count, gamma, beta, 1e-5, out);
-  for (let ch = 0; ch < C; ch++) {
-    // Tolerances from the sums' (checked above: within 1e-6 of max(1, Σ(|v| + v²)), v = x − shift): with
-    // M that bound / count and m = E[v], the variance E[v²] − m² is within 1e-6·M·(1 + 2|m|), relative to
-    // the variance + ε (the reference's 1/invStd²) at least 2e-5; the mean within 1e-6·M plus float32 rounding.
-    const moment = Math.max(1, scale[ch]!) / count;
-    const variance = 1 / (refInvStd[ch]! * refInvStd[ch]!);
-    const relVar = Math.max(2e-5, (1e-6 * moment * (1 + 2 * Math.abs(sum[ch]! / count))) / variance);
-    const where = `${label}: channel ${ch} against the reference batchNormTraining`;
-    assert.ok(Math.abs(out.mean[ch]! - refMean[ch]!) <= 2e-6 * moment + 1e-6 * Math.abs(refMean[ch]!), `${where}: mean ${out.mean[ch]} vs ${refMean[ch]}`);
-    assert.ok(Math.abs(out.invStd[ch]! / refInvStd[ch]! - 1) <= relVar / 2, `${where}: invStd ${out.invStd[ch]} vs ${refInvStd[ch]} (tolerance ${relVar / 2})`);
-    assert.ok(
-      Math.abs(out.unbiasedVariance[ch]! - refUnbiased[ch]!) <= relVar * variance * (count / (count - 1)),
-      `${where}: unbiased variance ${out.unbiasedVariance[ch]} vs ${refUnbiased[ch]}`,
-    );
-  }
-}
-
-function randomCase(rng: Random): StatsCase {
+function randomCase(rng: Random): ChannelStatsCase {
   const pixels = rng.int(1, 8) === 1 ? rng.int(1, 4) : rng.int(1, 400);
   const pixelStart = rng.int(0, 2) === 0 ? rng.int(0, pixels - 1) : 0;
   const pixelEnd = rng.int(0, 2) === 0 ? rng.int(pixelStart, pixels) : pixels;
@@ -139,7 +32,7 @@ function randomCase(rng: Random): StatsCase {
 for (const variant of VARIANTS) {
   test(`channelStats (${variant}) matches exact float64 sums on randomized shapes and sub-ranges`, () => {
     const rng = new Random(variant === 'simd' ? 121 : 122);
-    for (let trial = 0; trial < 150; trial++) runCase(variant, randomCase(rng), 12000 + trial);
+    for (let trial = 0; trial < 150; trial++) runChannelStats(variant, randomCase(rng), 12000 + trial);
   });
 
   test(`channelStats (${variant}) + batchNormFromSums give the reference batch statistics within 1e-5 on 50k–100k pixels`, () => {

@@ -8,104 +8,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { conv2d, convOutputSize, samePadding } from '../../../src/kernels/ref/index.js';
-import {
-  CONV2D_DIRECT_DESC_BYTES, conv2dDirectBiasOffset, conv2dDirectPackedLength, packConv2dDirect, writeConv2dDirectDesc,
-} from '../../../src/kernels/wasm/conv2dDirect.js';
-import type { DirectConvGeometry } from '../../../src/kernels/wasm/descriptor.js';
-import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
-import {
-  applyClamp, CLAMPS, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, sprinkleNonFinite, VARIANTS, type Clamp,
-} from './support.js';
-
-/** A DirectConvGeometry without the row range (each case runs its own row chunks). */
-interface ConvCase extends Omit<DirectConvGeometry, 'rowStart' | 'rowEnd'> {
-  readonly clamp: Clamp;
-  readonly bias: boolean;
-  readonly rowChunks: ReadonlyArray<readonly [number, number]>;
-  /** Each row chunk writes its own band buffer, passed as output = band − r0·outWidth·Cout·4 (>>> 0), as the engine does. */
-  readonly bandOutput?: boolean;
-  /** About 1% of the input is NaN, +Infinity or −Infinity. */
-  readonly nonFinite?: boolean;
-}
-
-/** What a case exercised: calls whose output base wrapped below 0, written outputs that are NaN. */
-interface CaseStats {
-  readonly wrapped: number;
-  readonly nanOutputs: number;
-}
-
-function describe(c: ConvCase): string {
-  return `in ${c.inHeight}×${c.inWidth}×${c.inChannels} → ${c.outHeight}×${c.outWidth}×${c.outChannels} k${c.kernelH}×${c.kernelW} ` +
-    `s${c.strideH}×${c.strideW} d${c.dilationH}×${c.dilationW} pad ${c.padTop}/${c.padLeft} ${c.clamp.name}${c.bias ? '' : ' no-bias'} rows ${JSON.stringify(c.rowChunks)}` +
-    `${c.bandOutput === true ? ' band-output' : ''}${c.nonFinite === true ? ' NaN/Inf' : ''}`;
-}
-
-/** The reference output by seed and case (the data is a function of both). */
-const referenceCache = new Map<string, Float32Array>();
-
-function runCase(variant: KernelVariant, c: ConvCase, seed: number): CaseStats {
-  const rng = new Random(seed);
-  const k = kernels(variant);
-  const arena = freshArena(k);
-  const { inHeight: H, inWidth: W, inChannels: CI, outChannels: CO, outHeight: OH, outWidth: OW, kernelH: KH, kernelW: KW } = c;
-  const label = `${variant} ${describe(c)}`;
-
-  const input = rng.array(H * W * CI); // (1, H, W, Cin)
-  const weight = rng.array(KH * KW * CI * CO, 1 / Math.sqrt(KH * KW * CI)); // (kh, kw, Cin, Cout)
-  const bias = c.bias ? rng.array(CO) : null;
-  if (c.nonFinite === true) sprinkleNonFinite(rng, input);
-  // The fixed cases run on both binaries with the same seed and data: their reference is computed once.
-  const key = `${seed} ${describe(c)}`;
-  let expected = referenceCache.get(key);
-  if (expected === undefined) {
-    const conv = new Float32Array(OH * OW * CO);
-    conv2d(input, weight, bias, conv, {
-      batch: 1, inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW, outChannels: CO, groups: 1,
-      kernelHeight: KH, kernelWidth: KW, strideHeight: c.strideH, strideWidth: c.strideW, dilationHeight: c.dilationH, dilationWidth: c.dilationW,
-      padTop: c.padTop, padLeft: c.padLeft,
-    });
-    expected = applyClamp(conv, c.clamp);
-    referenceCache.set(key, expected);
-  }
-
-  const rowFloats = OW * CO;
-  // Band outputs come first, the last chunk's lowest, so that their addresses are small and
-  // band − r0·rowBytes wraps around below 0 (as in the engine's fused blocks).
-  const bands = c.bandOutput === true
-    ? [...c.rowChunks].reverse().map(([r0, r1]) => guarded(arena, (r1 - r0) * rowFloats)).reverse()
-    : null;
-  const packed = packConv2dDirect(weight, bias, KH, KW, CI, CO);
-  const wPtr = guarded(arena, packed.length, packed);
-  const inPtr = guarded(arena, input.length, input);
-  const outPtr = bands === null ? guarded(arena, OH * OW * CO) : 0;
-  let wrapped = 0;
-  const calls = c.rowChunks.map(([r0, r1], i) => {
-    // Output i (of the whole tensor) lives at base + 4i: the tensor, or the chunk's band.
-    const base = bands === null ? outPtr : bands[i]! - r0 * rowFloats * 4;
-    if (base < 0) wrapped++;
-    const at = arena.allocBytes(CONV2D_DIRECT_DESC_BYTES);
-    writeConv2dDirectDesc(arena.view(), at, {
-      input: inPtr, weights: wPtr, bias: wPtr + conv2dDirectBiasOffset(KH, KW, CI, CO) * 4, output: base >>> 0,
-      inHeight: H, inWidth: W, inChannels: CI, outChannels: CO, kernelH: KH, kernelW: KW, strideH: c.strideH, strideW: c.strideW,
-      dilationH: c.dilationH, dilationW: c.dilationW, padTop: c.padTop, padLeft: c.padLeft, outHeight: OH, outWidth: OW,
-      rowStart: r0, rowEnd: r1, clampMin: c.clamp.min, clampMax: c.clamp.max,
-    });
-    return { at, r0, r1, base };
-  });
-  arena.alloc(16);
-  const check = new MemoryCheck(arena);
-  let nanOutputs = 0;
-  for (const call of calls) {
-    k.exports.conv2dDirect(call.at);
-    for (let i = call.r0 * rowFloats; i < call.r1 * rowFloats; i++) {
-      check.expect(call.base + i * 4, expected[i]!);
-      if (Number.isNaN(expected[i]!)) nanOutputs++;
-    }
-    check.verify(`${label}, after rows [${call.r0}, ${call.r1})`);
-  }
-  return { wrapped, nanOutputs };
-}
+import { convOutputSize, samePadding } from '../../../src/kernels/ref/index.js';
+import { conv2dDirectBiasOffset, conv2dDirectPackedLength, packConv2dDirect, writeConv2dDirectDesc } from '../../../src/kernels/wasm/conv2dDirect.js';
+import { runConv2dDirect, type Conv2dDirectCase } from './cases/conv2dDirect.js';
+import { CLAMPS, Random, randomChunks, VARIANTS } from './support.js';
 
 function randomAxis(rng: Random, size: number, kernel: number, stride: number, dilation: number): { pad: number; out: number } | null {
   const extent = (kernel - 1) * dilation + 1;
@@ -119,7 +25,7 @@ function randomAxis(rng: Random, size: number, kernel: number, stride: number, d
   return { pad: before, out: convOutputSize(size, kernel, stride, dilation, before, after) };
 }
 
-function randomCase(rng: Random): ConvCase {
+function randomCase(rng: Random): Conv2dDirectCase {
   for (;;) {
     const inHeight = rng.int(1, 15);
     const inWidth = rng.int(1, 15);
@@ -144,7 +50,7 @@ for (const variant of VARIANTS) {
   test(`conv2dDirect (${variant}) matches the reference on randomized geometries and row ranges`, () => {
     const rng = new Random(variant === 'simd' ? 31 : 32);
     let wrapped = 0;
-    for (let trial = 0; trial < 120; trial++) wrapped += runCase(variant, randomCase(rng), 6000 + trial).wrapped;
+    for (let trial = 0; trial < 120; trial++) wrapped += runConv2dDirect(variant, randomCase(rng), 6000 + trial).wrapped;
     assert.ok(wrapped > 0, 'no band output base wrapped around');
   });
 
@@ -156,7 +62,7 @@ for (const variant of VARIANTS) {
     for (let trial = 0; trial < 24; trial++) {
       const base = randomCase(rng);
       const c = { ...base, inChannels: rng.int(1, 8), clamp: trial % 3 === 2 ? base.clamp : CLAMPS[2]!, nonFinite: true };
-      nanOutputs += runCase(variant, c, 6500 + trial).nanOutputs;
+      nanOutputs += runConv2dDirect(variant, c, 6500 + trial).nanOutputs;
     }
     assert.ok(nanOutputs > 0, 'no output was NaN');
   });
@@ -166,7 +72,7 @@ for (const variant of VARIANTS) {
     const h = samePadding(9, 3, 2, 1);
     const w = samePadding(11, 3, 2, 1);
     const same14 = samePadding(14, 3, 1, 1);
-    const cases: ConvCase[] = [
+    const cases: Conv2dDirectCase[] = [
       // odd sizes, SAME stride 2 (pad 1/1 on 9 and 11), Cout 45 = 2 panels of 16 + 13
       { inHeight: 9, inWidth: 11, inChannels: 37, outChannels: 45, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, dilationH: 1, dilationW: 1,
         padTop: h.before, padLeft: w.before, outHeight: h.out, outWidth: w.out, clamp: relu6, bias: true, rowChunks: [[0, 2], [2, h.out]] },
@@ -179,12 +85,12 @@ for (const variant of VARIANTS) {
         padTop: same14.before, padLeft: same14.before, outHeight: same14.out, outWidth: same14.out, clamp: relu6, bias: true, rowChunks: [[0, 7], [7, 14]] },
     ];
     assert.equal(cases[1]!.outHeight, 6);
-    cases.forEach((c, i) => runCase(variant, c, 8200 + i));
+    cases.forEach((c, i) => runConv2dDirect(variant, c, 8200 + i));
   });
 
   test(`conv2dDirect (${variant}) on MobileNet stems`, () => {
     const relu6 = CLAMPS[2]!;
-    const stem = (size: number, outChannels: number, chunks: number): ConvCase => {
+    const stem = (size: number, outChannels: number, chunks: number): Conv2dDirectCase => {
       const same = samePadding(size, 3, 2, 1);
       const rowChunks: Array<[number, number]> = [];
       for (let i = 0; i < chunks; i++) rowChunks.push([Math.floor((i * same.out) / chunks), Math.floor(((i + 1) * same.out) / chunks)]);
@@ -193,9 +99,9 @@ for (const variant of VARIANTS) {
         padTop: same.before, padLeft: same.before, outHeight: same.out, outWidth: same.out, clamp: relu6, bias: true, rowChunks,
       };
     };
-    [stem(224, 32, 2), stem(96, 16, 3), stem(129, 24, 1), stem(160, 48, 2)].forEach((c, i) => runCase(variant, c, 8000 + i));
+    [stem(224, 32, 2), stem(96, 16, 3), stem(129, 24, 1), stem(160, 48, 2)].forEach((c, i) => runConv2dDirect(variant, c, 8000 + i));
     // torchvision's symmetric padding 1 on 224 (output 112, the bottom row's last tap reads row 224 = padding)
-    runCase(variant, {
+    runConv2dDirect(variant, {
       inHeight: 224, inWidth: 224, inChannels: 3, outChannels: 32, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, dilationH: 1, dilationW: 1,
       padTop: 1, padLeft: 1, outHeight: 112, outWidth: 112, clamp: relu6, bias: true, rowChunks: [[0, 57], [57, 112]],
     }, 8100);

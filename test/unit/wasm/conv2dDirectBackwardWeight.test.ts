@@ -8,85 +8,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { conv2dBackward, samePadding } from '../../../src/kernels/ref/index.js';
-import {
-  CONV2D_DIRECT_BACKWARD_WEIGHT_DESC_BYTES, writeConv2dDirectBackwardWeightDesc,
-} from '../../../src/kernels/wasm/conv2dDirectBackwardWeight.js';
-import type { DirectConvGeometry } from '../../../src/kernels/wasm/descriptor.js';
-import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
-import { freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, randomWindowAxis, VARIANTS } from './support.js';
+import { samePadding } from '../../../src/kernels/ref/index.js';
+import { writeConv2dDirectBackwardWeightDesc } from '../../../src/kernels/wasm/conv2dDirectBackwardWeight.js';
+import { runConv2dDirectBackwardWeight, type Conv2dDirectBackwardWeightCase } from './cases/conv2dDirectBackwardWeight.js';
+import { Random, randomChunks, randomWindowAxis, VARIANTS } from './support.js';
 
-/** A DirectConvGeometry without the row range (each case runs its own row chunks). */
-interface StemCase extends Omit<DirectConvGeometry, 'rowStart' | 'rowEnd'> {
-  readonly batch: number;
-  readonly bias: boolean;
-  readonly accumulate: boolean;
-  readonly channelChunks: ReadonlyArray<readonly [number, number]>;
-  readonly rowChunks: ReadonlyArray<readonly [number, number]>;
-}
-
-function describe(c: StemCase): string {
-  return `N=${c.batch} in ${c.inHeight}×${c.inWidth}×${c.inChannels} → ${c.outHeight}×${c.outWidth}×${c.outChannels} k${c.kernelH}×${c.kernelW} ` +
-    `s${c.strideH}×${c.strideW} d${c.dilationH}×${c.dilationW} pad ${c.padTop}/${c.padLeft}${c.bias ? ' bias' : ''}${c.accumulate ? ' accumulate' : ''}` +
-    ` channels ${JSON.stringify(c.channelChunks)} rows ${JSON.stringify(c.rowChunks)}`;
-}
-
-function runCase(variant: KernelVariant, c: StemCase, seed: number): void {
-  const rng = new Random(seed);
-  const k = kernels(variant);
-  const arena = freshArena(k);
-  const { batch: N, inHeight: H, inWidth: W, inChannels: CI, outChannels: CO, outHeight: OH, outWidth: OW, kernelH: KH, kernelW: KW } = c;
-  const label = `${variant} ${describe(c)}`;
-  const weightLength = KH * KW * CI * CO;
-
-  const input = rng.array(N * H * W * CI);
-  const gradOutput = rng.array(N * OH * OW * CO);
-  const oldWeight = c.accumulate ? rng.array(weightLength, 3) : null;
-  const oldBias = c.accumulate && c.bias ? rng.array(CO, 3) : null;
-  const expectedWeight = oldWeight === null ? new Float32Array(weightLength) : oldWeight.slice();
-  const expectedBias = oldBias === null ? new Float32Array(CO) : oldBias.slice();
-  conv2dBackward(input, new Float32Array(weightLength), gradOutput, null, expectedWeight, expectedBias, {
-    batch: N, inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW, outChannels: CO, groups: 1,
-    kernelHeight: KH, kernelWidth: KW, strideHeight: c.strideH, strideWidth: c.strideW, dilationHeight: c.dilationH, dilationWidth: c.dilationW,
-    padTop: c.padTop, padLeft: c.padLeft,
-  });
-
-  const images = Array.from({ length: N }, (_, n) => ({
-    x: guarded(arena, H * W * CI, input.subarray(n * H * W * CI, (n + 1) * H * W * CI)),
-    gy: guarded(arena, OH * OW * CO, gradOutput.subarray(n * OH * OW * CO, (n + 1) * OH * OW * CO)),
-  }));
-  const gwPtr = guarded(arena, weightLength, oldWeight ?? undefined);
-  const gbPtr = c.bias ? guarded(arena, CO, oldBias ?? undefined) : 0;
-  const chunks = c.channelChunks.map(([c0, c1]) => {
-    const calls: number[] = [];
-    for (const image of images) {
-      for (const [r0, r1] of c.rowChunks) {
-        const at = arena.allocBytes(CONV2D_DIRECT_BACKWARD_WEIGHT_DESC_BYTES);
-        writeConv2dDirectBackwardWeightDesc(arena.view(), at, {
-          input: image.x, gradOutput: image.gy, gradWeight: gwPtr, gradBias: gbPtr, inHeight: H, inWidth: W, inChannels: CI, outChannels: CO,
-          kernelH: KH, kernelW: KW, strideH: c.strideH, strideW: c.strideW, dilationH: c.dilationH, dilationW: c.dilationW,
-          padTop: c.padTop, padLeft: c.padLeft, outHeight: OH, outWidth: OW, rowStart: r0, rowEnd: r1, channelStart: c0, channelEnd: c1,
-          accumulate: c.accumulate || calls.length > 0,
-        });
-        calls.push(at);
-      }
-    }
-    return { c0, c1, calls };
-  });
-  arena.alloc(16);
-  const check = new MemoryCheck(arena);
-  for (const { c0, c1, calls } of chunks) {
-    for (const at of calls) k.exports.conv2dDirectBackwardWeight(at);
-    if (c1 === c0) continue;
-    for (let row = 0; row < KH * KW * CI; row++) {
-      for (let o = c0; o < c1; o++) check.expect(gwPtr + (row * CO + o) * 4, expectedWeight[row * CO + o]!);
-    }
-    if (c.bias) for (let o = c0; o < c1; o++) check.expect(gbPtr + o * 4, expectedBias[o]!);
-    check.verify(`${label}, after output channels [${c0}, ${c1})`);
-  }
-}
-
-function randomCase(rng: Random): StemCase {
+function randomCase(rng: Random): Conv2dDirectBackwardWeightCase {
   for (;;) {
     // Many input channels or a large input (often several bands of 256 output pixels), not both: the reference is slow.
     const shape = rng.int(0, 11);
@@ -116,14 +43,14 @@ function randomCase(rng: Random): StemCase {
 for (const variant of VARIANTS) {
   test(`conv2dDirectBackwardWeight (${variant}) matches the reference on randomized geometries, batches and sub-ranges`, () => {
     const rng = new Random(variant === 'simd' ? 91 : 92);
-    for (let trial = 0; trial < 200; trial++) runCase(variant, randomCase(rng), 11000 + trial);
+    for (let trial = 0; trial < 200; trial++) runConv2dDirectBackwardWeight(variant, randomCase(rng), 11000 + trial);
   });
 
   test(`conv2dDirectBackwardWeight (${variant}) on MobileNet stems`, () => {
     const stem = (
       batch: number, size: number, inChannels: number, outChannels: number, stride: number, chunks: Array<[number, number]>, bias = false,
       rowChunks?: Array<[number, number]>,
-    ): StemCase => {
+    ): Conv2dDirectBackwardWeightCase => {
       const same = samePadding(size, 3, stride, 1);
       return {
         batch, inHeight: size, inWidth: size, inChannels, outChannels, kernelH: 3, kernelW: 3, strideH: stride, strideW: stride,
@@ -140,7 +67,7 @@ for (const variant of VARIANTS) {
       stem(1, 96, 3, 16, 2, [[0, 16]]),
       stem(1, 33, 3, 24, 2, [[0, 24]]), // odd size: symmetric SAME padding
     ];
-    cases.forEach((c, i) => runCase(variant, c, 11500 + i));
+    cases.forEach((c, i) => runConv2dDirectBackwardWeight(variant, c, 11500 + i));
   });
 }
 

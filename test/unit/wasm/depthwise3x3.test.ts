@@ -8,115 +8,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { convOutputSize, depthwiseConv2d, samePadding } from '../../../src/kernels/ref/index.js';
-import { DEPTHWISE3X3_DESC_BYTES, depthwise3x3PackedLength, packDepthwise3x3, writeDepthwise3x3Desc } from '../../../src/kernels/wasm/depthwise3x3.js';
-import type { DepthwiseGeometry } from '../../../src/kernels/wasm/descriptor.js';
-import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
-import {
-  applyClamp, CLAMPS, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, sprinkleNonFinite, stridedData, VARIANTS, type Clamp,
-} from './support.js';
-
-/** A DepthwiseGeometry without the row range (each case runs its own row chunks). */
-interface DepthwiseCase extends Omit<DepthwiseGeometry, 'rowStart' | 'rowEnd'> {
-  readonly clamp: Clamp;
-  readonly bias: boolean;
-  /** Row sub-ranges, run in order. */
-  readonly rowChunks: ReadonlyArray<readonly [number, number]>;
-  /** Give each call only the band of input rows it needs (inputRowBase = the band's first row). */
-  readonly band: boolean;
-  /** Each row chunk writes its own band buffer, passed as output = band − r0·outWidth·outStride·4 (>>> 0), as the engine does. */
-  readonly bandOutput?: boolean;
-  /** About 1% of the input is NaN, +Infinity or −Infinity. */
-  readonly nonFinite?: boolean;
-}
-
-/** What a case exercised: calls whose output base wrapped below 0, written outputs that are NaN. */
-interface CaseStats {
-  readonly wrapped: number;
-  readonly nanOutputs: number;
-}
-
-function describe(c: DepthwiseCase): string {
-  return `in ${c.inHeight}×${c.inWidth}×${c.channels} (stride ${c.inStride}) → ${c.outHeight}×${c.outWidth} (stride ${c.outStride}) ` +
-    `s${c.strideH}×${c.strideW} d${c.dilationH}×${c.dilationW} pad ${c.padTop}/${c.padLeft} ${c.clamp.name}${c.bias ? '' : ' no-bias'}` +
-    ` rows ${JSON.stringify(c.rowChunks)}${c.band ? ' band' : ''}${c.bandOutput === true ? ' band-output' : ''}${c.nonFinite === true ? ' NaN/Inf' : ''}`;
-}
-
-function runCase(variant: KernelVariant, c: DepthwiseCase, seed: number): CaseStats {
-  const rng = new Random(seed);
-  const k = kernels(variant);
-  const arena = freshArena(k);
-  const { inHeight: H, inWidth: W, channels: C, outHeight: OH, outWidth: OW } = c;
-  const label = `${variant} ${describe(c)}`;
-
-  const input = rng.array(H * W * C); // (1, H, W, C)
-  const weight = rng.array(9 * C); // (3, 3, C, 1)
-  const bias = c.bias ? rng.array(C) : null;
-  if (c.nonFinite === true) sprinkleNonFinite(rng, input);
-  const conv = new Float32Array(OH * OW * C);
-  depthwiseConv2d(input, weight, bias, conv, {
-    batch: 1, inHeight: H, inWidth: W, channels: C, multiplier: 1, outHeight: OH, outWidth: OW, kernelHeight: 3, kernelWidth: 3,
-    strideHeight: c.strideH, strideWidth: c.strideW, dilationHeight: c.dilationH, dilationWidth: c.dilationW, padTop: c.padTop, padLeft: c.padLeft,
-  });
-  const expected = applyClamp(conv, c.clamp);
-
-  const outRowFloats = OW * c.outStride;
-  // Band outputs come first, the last chunk's lowest, so that their addresses are small and
-  // band − r0·rowBytes wraps around below 0 (as in the engine's fused blocks).
-  const bands = c.bandOutput === true
-    ? [...c.rowChunks].reverse().map(([r0, r1]) => guarded(arena, (r1 - r0) * outRowFloats)).reverse()
-    : null;
-  const packed = packDepthwise3x3(weight, bias, C);
-  const wPtr = guarded(arena, packed.length, packed);
-  const whole = stridedData(input, H * W, C, c.inStride);
-  const wholePtr = c.band ? 0 : guarded(arena, whole.length, whole);
-  const outPtr = bands === null ? guarded(arena, OH * OW * c.outStride) : 0;
-  let wrapped = 0;
-
-  const calls = c.rowChunks.map(([r0, r1], i) => {
-    // Output row oy (of the whole tensor) lives at base + oy·rowBytes: the tensor, or the chunk's band.
-    const base = bands === null ? outPtr : bands[i]! - r0 * outRowFloats * 4;
-    if (base < 0) wrapped++;
-    let inputPtr = wholePtr;
-    let inputRowBase = 0;
-    if (c.band) {
-      // Exactly the input rows the chunk's windows reach, in their own guarded buffer.
-      const first = Math.max(0, r0 * c.strideH - c.padTop);
-      const last = Math.min(H - 1, (r1 - 1) * c.strideH - c.padTop + 2 * c.dilationH);
-      const rowFloats = W * c.inStride;
-      if (first <= last) {
-        inputPtr = guarded(arena, (last - first + 1) * rowFloats, whole.subarray(first * rowFloats, (last + 1) * rowFloats));
-        inputRowBase = first;
-      } else {
-        inputPtr = guarded(arena, 4); // every window row is padding: nothing may be read
-      }
-    }
-    const at = arena.allocBytes(DEPTHWISE3X3_DESC_BYTES);
-    writeDepthwise3x3Desc(arena.view(), at, {
-      input: inputPtr, weights: wPtr, output: base >>> 0, inHeight: H, inWidth: W, channels: C, inStride: c.inStride, outStride: c.outStride,
-      strideH: c.strideH, strideW: c.strideW, dilationH: c.dilationH, dilationW: c.dilationW, padTop: c.padTop, padLeft: c.padLeft,
-      outHeight: OH, outWidth: OW, rowStart: r0, rowEnd: r1, inputRowBase, clampMin: c.clamp.min, clampMax: c.clamp.max,
-    });
-    return { at, r0, r1, base };
-  });
-  arena.alloc(16);
-  const check = new MemoryCheck(arena);
-  let nanOutputs = 0;
-  for (const call of calls) {
-    k.exports.depthwise3x3(call.at);
-    for (let oy = call.r0; oy < call.r1; oy++) {
-      for (let ox = 0; ox < OW; ox++) {
-        for (let ch = 0; ch < C; ch++) {
-          const e = expected[(oy * OW + ox) * C + ch]!;
-          check.expect(call.base + ((oy * OW + ox) * c.outStride + ch) * 4, e);
-          if (Number.isNaN(e)) nanOutputs++;
-        }
-      }
-    }
-    check.verify(`${label}, after rows [${call.r0}, ${call.r1})`);
-  }
-  return { wrapped, nanOutputs };
-}
+import { convOutputSize, samePadding } from '../../../src/kernels/ref/index.js';
+import { depthwise3x3PackedLength, packDepthwise3x3, writeDepthwise3x3Desc } from '../../../src/kernels/wasm/depthwise3x3.js';
+import { runDepthwise3x3, type Depthwise3x3Case } from './cases/depthwise3x3.js';
+import { CLAMPS, Random, randomChunks, VARIANTS } from './support.js';
 
 interface AxisGeometry {
   readonly pad: number;
@@ -142,7 +37,7 @@ function randomAxis(rng: Random, size: number, stride: number, dilation: number)
   }
 }
 
-function randomCase(rng: Random): DepthwiseCase {
+function randomCase(rng: Random): Depthwise3x3Case {
   for (;;) {
     const inHeight = rng.int(1, 13);
     const inWidth = rng.int(1, 13);
@@ -169,7 +64,7 @@ for (const variant of VARIANTS) {
   test(`depthwise3x3 (${variant}) matches the reference on randomized geometries and row ranges`, () => {
     const rng = new Random(variant === 'simd' ? 11 : 22);
     let wrapped = 0;
-    for (let trial = 0; trial < 150; trial++) wrapped += runCase(variant, randomCase(rng), 2000 + trial).wrapped;
+    for (let trial = 0; trial < 150; trial++) wrapped += runDepthwise3x3(variant, randomCase(rng), 2000 + trial).wrapped;
     assert.ok(wrapped > 0, 'no band output base wrapped around');
   });
 
@@ -180,7 +75,7 @@ for (const variant of VARIANTS) {
     let nanOutputs = 0;
     for (let trial = 0; trial < 30; trial++) {
       const base = randomCase(rng);
-      nanOutputs += runCase(variant, { ...base, clamp: trial % 3 === 2 ? base.clamp : CLAMPS[2]!, nonFinite: true }, 2700 + trial).nanOutputs;
+      nanOutputs += runDepthwise3x3(variant, { ...base, clamp: trial % 3 === 2 ? base.clamp : CLAMPS[2]!, nonFinite: true }, 2700 + trial).nanOutputs;
     }
     assert.ok(nanOutputs > 0, 'no output was NaN');
   });
@@ -188,7 +83,7 @@ for (const variant of VARIANTS) {
   test(`depthwise3x3 (${variant}) with strides 3 and 4, and interior rows that no kernel row reaches`, () => {
     const clamp = CLAMPS[3]!; // [-0.25, 0.5]
     const same = (size: number, stride: number, dilation: number) => samePadding(size, 3, stride, dilation);
-    const cases: DepthwiseCase[] = [];
+    const cases: Depthwise3x3Case[] = [];
     // 13×11×7, stride 3 (SAME: pad 1 top, 0 left): the interior's generic loop (no shared columns), a full group and 3 tail lanes
     const h3 = same(13, 3, 1);
     const w3 = same(11, 3, 1);
@@ -212,7 +107,7 @@ for (const variant of VARIANTS) {
       cases.push({ ...cases[cases.length - 1]!, rowChunks: [[0, 1], [1, 2]], band: true, bandOutput: true });
     }
     assert.equal(cases[2]!.outHeight, 2);
-    cases.forEach((c, i) => runCase(variant, c, 3500 + i));
+    cases.forEach((c, i) => runDepthwise3x3(variant, c, 3500 + i));
   });
 
   test(`depthwise3x3 (${variant}) on wide rows (several interior column tiles, odd pixel counts)`, () => {
@@ -222,7 +117,7 @@ for (const variant of VARIANTS) {
       const inWidth = rng.int(40, 150);
       const w = randomAxis(rng, inWidth, base.strideW, base.dilationW);
       if (w === null) continue;
-      runCase(variant, { ...base, inWidth, padLeft: w.pad, outWidth: w.out }, 2500 + trial);
+      runDepthwise3x3(variant, { ...base, inWidth, padLeft: w.pad, outWidth: w.out }, 2500 + trial);
     }
   });
 
@@ -235,7 +130,7 @@ for (const variant of VARIANTS) {
           if (size + 2 * pad < 2 * dilation + 1) continue; // no window fits
           const out = convOutputSize(size, 3, 1, dilation, pad, pad);
           for (const channels of [1, 3, 4, 6, 9]) {
-            runCase(variant, {
+            runDepthwise3x3(variant, {
               inHeight: size, inWidth: size, channels, inStride: channels, outStride: channels,
               strideH: 1, strideW: 1, dilationH: dilation, dilationW: dilation, padTop: pad, padLeft: pad, outHeight: out, outWidth: out,
               clamp: CLAMPS[seed % 4]!, bias: true, rowChunks: [[0, out]], band: seed % 2 === 0,
@@ -248,7 +143,7 @@ for (const variant of VARIANTS) {
 
   test(`depthwise3x3 (${variant}) on MobileNetV2 layers, split into row bands`, () => {
     const relu6 = CLAMPS[2]!;
-    const layer = (size: number, channels: number, stride: number, dilation: number, chunks: number, band: boolean): DepthwiseCase => {
+    const layer = (size: number, channels: number, stride: number, dilation: number, chunks: number, band: boolean): Depthwise3x3Case => {
       const same = samePadding(size, 3, stride, dilation);
       const rowChunks: Array<[number, number]> = [];
       for (let i = 0; i < chunks; i++) rowChunks.push([Math.floor((i * same.out) / chunks), Math.floor(((i + 1) * same.out) / chunks)]);
@@ -268,7 +163,7 @@ for (const variant of VARIANTS) {
       layer(14, 576, 1, 2, 2, true), // atrous (output stride 16)
       layer(15, 36, 1, 4, 3, true),
     ];
-    cases.forEach((c, i) => runCase(variant, c, 4000 + i));
+    cases.forEach((c, i) => runDepthwise3x3(variant, c, 4000 + i));
   });
 }
 

@@ -9,66 +9,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { convOutputSize, depthwiseConv2dBackward, samePadding } from '../../../src/kernels/ref/index.js';
+import { convOutputSize, samePadding } from '../../../src/kernels/ref/index.js';
 import { depthwise3x3PackedLength } from '../../../src/kernels/wasm/depthwise3x3.js';
-import {
-  DEPTHWISE3X3_BACKWARD_INPUT_DESC_BYTES, packDepthwise3x3Transposed, writeDepthwise3x3BackwardInputDesc,
-} from '../../../src/kernels/wasm/depthwise3x3BackwardInput.js';
-import type { DepthwiseGeometry } from '../../../src/kernels/wasm/descriptor.js';
-import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
-import { evenChunks, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, randomWindowAxis, stridedData, VARIANTS } from './support.js';
-
-/** A DepthwiseGeometry without the row range (each case runs its own row chunks). */
-interface BackwardInputCase extends Omit<DepthwiseGeometry, 'rowStart' | 'rowEnd'> {
-  /** Input-row sub-ranges, run in order. */
-  readonly rowChunks: ReadonlyArray<readonly [number, number]>;
-}
-
-function describe(c: BackwardInputCase): string {
-  return `in ${c.inHeight}×${c.inWidth}×${c.channels} (stride ${c.inStride}) ← ${c.outHeight}×${c.outWidth} (stride ${c.outStride}) ` +
-    `s${c.strideH}×${c.strideW} d${c.dilationH}×${c.dilationW} pad ${c.padTop}/${c.padLeft} rows ${JSON.stringify(c.rowChunks)}`;
-}
-
-function runCase(variant: KernelVariant, c: BackwardInputCase, seed: number): void {
-  const rng = new Random(seed);
-  const k = kernels(variant);
-  const arena = freshArena(k);
-  const { inHeight: H, inWidth: W, channels: C, outHeight: OH, outWidth: OW } = c;
-  const label = `${variant} ${describe(c)}`;
-
-  const gradOutput = rng.array(OH * OW * C); // (1, Hout, Wout, C)
-  const weight = rng.array(9 * C); // (3, 3, C, 1)
-  const expected = new Float32Array(H * W * C);
-  depthwiseConv2dBackward(new Float32Array(H * W * C), weight, gradOutput, expected, null, null, {
-    batch: 1, inHeight: H, inWidth: W, channels: C, multiplier: 1, outHeight: OH, outWidth: OW, kernelHeight: 3, kernelWidth: 3,
-    strideHeight: c.strideH, strideWidth: c.strideW, dilationHeight: c.dilationH, dilationWidth: c.dilationW, padTop: c.padTop, padLeft: c.padLeft,
-  });
-
-  const packed = packDepthwise3x3Transposed(weight, C);
-  const wPtr = guarded(arena, packed.length, packed);
-  const gyPtr = guarded(arena, OH * OW * c.outStride, stridedData(gradOutput, OH * OW, C, c.outStride));
-  const gxPtr = guarded(arena, H * W * c.inStride); // NaN sentinels: every written word must be overwritten
-  const calls = c.rowChunks.map(([r0, r1]) => {
-    const at = arena.allocBytes(DEPTHWISE3X3_BACKWARD_INPUT_DESC_BYTES);
-    writeDepthwise3x3BackwardInputDesc(arena.view(), at, {
-      gradOutput: gyPtr, weights: wPtr, gradInput: gxPtr, inHeight: H, inWidth: W, channels: C, inStride: c.inStride, outStride: c.outStride,
-      strideH: c.strideH, strideW: c.strideW, dilationH: c.dilationH, dilationW: c.dilationW, padTop: c.padTop, padLeft: c.padLeft,
-      outHeight: OH, outWidth: OW, rowStart: r0, rowEnd: r1,
-    });
-    return { at, r0, r1 };
-  });
-  arena.alloc(16);
-  const check = new MemoryCheck(arena);
-  for (const call of calls) {
-    k.exports.depthwise3x3BackwardInput(call.at);
-    for (let iy = call.r0; iy < call.r1; iy++) {
-      for (let ix = 0; ix < W; ix++) {
-        for (let ch = 0; ch < C; ch++) check.expect(gxPtr + ((iy * W + ix) * c.inStride + ch) * 4, expected[(iy * W + ix) * C + ch]!);
-      }
-    }
-    if (call.r1 > call.r0) check.verify(`${label}, after input rows [${call.r0}, ${call.r1})`);
-  }
-}
+import { packDepthwise3x3Transposed, writeDepthwise3x3BackwardInputDesc } from '../../../src/kernels/wasm/depthwise3x3BackwardInput.js';
+import { runDepthwise3x3BackwardInput, type Depthwise3x3BackwardInputCase } from './cases/depthwise3x3BackwardInput.js';
+import { evenChunks, Random, randomChunks, randomWindowAxis, VARIANTS } from './support.js';
 
 /** Explicit padding of 0…3·dilation on each side (beyond the 2·dilation of the forward-correlation path at stride 1). */
 function widePadAxis(rng: Random, size: number, stride: number, dilation: number): { pad: number; out: number } | null {
@@ -78,7 +23,7 @@ function widePadAxis(rng: Random, size: number, stride: number, dilation: number
   return { pad: before, out: convOutputSize(size, 3, stride, dilation, before, after) };
 }
 
-function randomCase(rng: Random, maxSize = 13): BackwardInputCase {
+function randomCase(rng: Random, maxSize = 13): Depthwise3x3BackwardInputCase {
   for (;;) {
     const widePad = rng.int(1, 4) === 1; // mostly at stride 1, where it changes the path
     const inHeight = rng.int(1, maxSize);
@@ -104,7 +49,7 @@ function randomCase(rng: Random, maxSize = 13): BackwardInputCase {
 for (const variant of VARIANTS) {
   test(`depthwise3x3BackwardInput (${variant}) matches the reference on randomized geometries and row ranges`, () => {
     const rng = new Random(variant === 'simd' ? 71 : 72);
-    for (let trial = 0; trial < 200; trial++) runCase(variant, randomCase(rng), 9000 + trial);
+    for (let trial = 0; trial < 200; trial++) runDepthwise3x3BackwardInput(variant, randomCase(rng), 9000 + trial);
   });
 
   test(`depthwise3x3BackwardInput (${variant}) on wide rows (several column tiles)`, () => {
@@ -115,7 +60,7 @@ for (const variant of VARIANTS) {
       const w = randomWindowAxis(rng, inWidth, 3, base.strideW, base.dilationW);
       if (w === null) continue;
       const channels = rng.pick([4, 8, 13, 48, 96]);
-      runCase(variant, { ...base, channels, inStride: channels, outStride: channels, inWidth, padLeft: w.pad, outWidth: w.out }, 9300 + trial);
+      runDepthwise3x3BackwardInput(variant, { ...base, channels, inStride: channels, outStride: channels, inWidth, padLeft: w.pad, outWidth: w.out }, 9300 + trial);
     }
   });
 
@@ -128,7 +73,7 @@ for (const variant of VARIANTS) {
             if (size + 2 * pad < 2 * dilation + 1) continue;
             const out = convOutputSize(size, 3, stride, dilation, pad, pad);
             for (const channels of [1, 3, 4, 6, 9]) {
-              runCase(variant, {
+              runDepthwise3x3BackwardInput(variant, {
                 inHeight: size, inWidth: size, channels, inStride: channels, outStride: channels, strideH: stride, strideW: stride,
                 dilationH: dilation, dilationW: dilation, padTop: pad, padLeft: pad, outHeight: out, outWidth: out, rowChunks: [[0, size]],
               }, seed++);
@@ -141,19 +86,19 @@ for (const variant of VARIANTS) {
 
   test(`depthwise3x3BackwardInput (${variant}) at stride 1 with padding beyond 2·dilation (the gather path)`, () => {
     // 6×7×5, pad 3 top / 1 bottom, 4 left / 0 right: dY is 8×9, its first row and first two columns see only padding.
-    runCase(variant, {
+    runDepthwise3x3BackwardInput(variant, {
       inHeight: 6, inWidth: 7, channels: 5, inStride: 5, outStride: 7, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1,
       padTop: 3, padLeft: 4, outHeight: convOutputSize(6, 3, 1, 1, 3, 1), outWidth: convOutputSize(7, 3, 1, 1, 4, 0), rowChunks: [[0, 2], [2, 6]],
     }, 9700);
     // Dilation 2, pad 5 on top only (the left within 2·dilation): still the gather path.
-    runCase(variant, {
+    runDepthwise3x3BackwardInput(variant, {
       inHeight: 9, inWidth: 10, channels: 8, inStride: 8, outStride: 8, strideH: 1, strideW: 1, dilationH: 2, dilationW: 2,
       padTop: 5, padLeft: 2, outHeight: convOutputSize(9, 3, 1, 2, 5, 2), outWidth: convOutputSize(10, 3, 1, 2, 2, 2), rowChunks: [[0, 9]],
     }, 9701);
   });
 
   test(`depthwise3x3BackwardInput (${variant}) on MobileNetV2 layers, split into row ranges`, () => {
-    const layer = (size: number, channels: number, stride: number, dilation: number, threads: number): BackwardInputCase => {
+    const layer = (size: number, channels: number, stride: number, dilation: number, threads: number): Depthwise3x3BackwardInputCase => {
       const same = samePadding(size, 3, stride, dilation);
       return {
         inHeight: size, inWidth: size, channels, inStride: channels, outStride: channels, strideH: stride, strideW: stride,
@@ -171,7 +116,7 @@ for (const variant of VARIANTS) {
       layer(14, 576, 1, 2, 2), // atrous
       layer(7, 960, 1, 1, 1),
     ];
-    cases.forEach((c, i) => runCase(variant, c, 9600 + i));
+    cases.forEach((c, i) => runDepthwise3x3BackwardInput(variant, c, 9600 + i));
   });
 }
 

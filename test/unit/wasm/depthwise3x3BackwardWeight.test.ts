@@ -7,84 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { convOutputSize, depthwiseConv2dBackward, samePadding } from '../../../src/kernels/ref/index.js';
-import {
-  DEPTHWISE3X3_BACKWARD_WEIGHT_DESC_BYTES, writeDepthwise3x3BackwardWeightDesc,
-} from '../../../src/kernels/wasm/depthwise3x3BackwardWeight.js';
-import type { DepthwiseGeometry } from '../../../src/kernels/wasm/descriptor.js';
-import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
-import { evenChunks, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, randomWindowAxis, stridedData, VARIANTS } from './support.js';
+import { convOutputSize, samePadding } from '../../../src/kernels/ref/index.js';
+import { writeDepthwise3x3BackwardWeightDesc } from '../../../src/kernels/wasm/depthwise3x3BackwardWeight.js';
+import { runDepthwise3x3BackwardWeight, type Depthwise3x3BackwardWeightCase } from './cases/depthwise3x3BackwardWeight.js';
+import { evenChunks, Random, randomChunks, randomWindowAxis, VARIANTS } from './support.js';
 
-/** A DepthwiseGeometry without the row range (each case runs its own row chunks). */
-interface BackwardWeightCase extends Omit<DepthwiseGeometry, 'rowStart' | 'rowEnd'> {
-  readonly batch: number;
-  readonly bias: boolean;
-  readonly accumulate: boolean;
-  /** Channel chunks (threads), each summing every image and every row chunk in turn. */
-  readonly channelChunks: ReadonlyArray<readonly [number, number]>;
-  readonly rowChunks: ReadonlyArray<readonly [number, number]>;
-}
-
-function describe(c: BackwardWeightCase): string {
-  return `N=${c.batch} in ${c.inHeight}×${c.inWidth}×${c.channels} (stride ${c.inStride}) → ${c.outHeight}×${c.outWidth} (stride ${c.outStride}) ` +
-    `s${c.strideH}×${c.strideW} d${c.dilationH}×${c.dilationW} pad ${c.padTop}/${c.padLeft}${c.bias ? ' bias' : ''}${c.accumulate ? ' accumulate' : ''}` +
-    ` channels ${JSON.stringify(c.channelChunks)} rows ${JSON.stringify(c.rowChunks)}`;
-}
-
-function runCase(variant: KernelVariant, c: BackwardWeightCase, seed: number): void {
-  const rng = new Random(seed);
-  const k = kernels(variant);
-  const arena = freshArena(k);
-  const { batch: N, inHeight: H, inWidth: W, channels: C, outHeight: OH, outWidth: OW } = c;
-  const label = `${variant} ${describe(c)}`;
-
-  const input = rng.array(N * H * W * C); // (N, H, W, C)
-  const gradOutput = rng.array(N * OH * OW * C); // (N, Hout, Wout, C)
-  const oldWeight = c.accumulate ? rng.array(9 * C, 3) : null;
-  const oldBias = c.accumulate && c.bias ? rng.array(C, 3) : null;
-  const expectedWeight = oldWeight === null ? new Float32Array(9 * C) : oldWeight.slice();
-  const expectedBias = oldBias === null ? new Float32Array(C) : oldBias.slice();
-  depthwiseConv2dBackward(input, new Float32Array(9 * C), gradOutput, null, expectedWeight, expectedBias, {
-    batch: N, inHeight: H, inWidth: W, channels: C, multiplier: 1, outHeight: OH, outWidth: OW, kernelHeight: 3, kernelWidth: 3,
-    strideHeight: c.strideH, strideWidth: c.strideW, dilationHeight: c.dilationH, dilationWidth: c.dilationW, padTop: c.padTop, padLeft: c.padLeft,
-  });
-
-  const images = Array.from({ length: N }, (_, n) => ({
-    x: guarded(arena, H * W * c.inStride, stridedData(input.subarray(n * H * W * C, (n + 1) * H * W * C), H * W, C, c.inStride)),
-    gy: guarded(arena, OH * OW * c.outStride, stridedData(gradOutput.subarray(n * OH * OW * C, (n + 1) * OH * OW * C), OH * OW, C, c.outStride)),
-  }));
-  const gwPtr = guarded(arena, 9 * C, oldWeight ?? undefined);
-  const gbPtr = c.bias ? guarded(arena, C, oldBias ?? undefined) : 0;
-  const chunks = c.channelChunks.map(([c0, c1]) => {
-    const calls: number[] = [];
-    for (const image of images) {
-      for (const [r0, r1] of c.rowChunks) {
-        const at = arena.allocBytes(DEPTHWISE3X3_BACKWARD_WEIGHT_DESC_BYTES);
-        writeDepthwise3x3BackwardWeightDesc(arena.view(), at, {
-          input: image.x, gradOutput: image.gy, gradWeight: gwPtr, gradBias: gbPtr, inHeight: H, inWidth: W, channels: C,
-          inStride: c.inStride, outStride: c.outStride, strideH: c.strideH, strideW: c.strideW, dilationH: c.dilationH, dilationW: c.dilationW,
-          padTop: c.padTop, padLeft: c.padLeft, outHeight: OH, outWidth: OW, rowStart: r0, rowEnd: r1, channelStart: c0, channelEnd: c1,
-          accumulate: c.accumulate || calls.length > 0,
-        });
-        calls.push(at);
-      }
-    }
-    return { c0, c1, calls };
-  });
-  arena.alloc(16);
-  const check = new MemoryCheck(arena);
-  for (const { c0, c1, calls } of chunks) {
-    for (const at of calls) k.exports.depthwise3x3BackwardWeight(at);
-    if (c1 === c0) continue;
-    for (let ch = c0; ch < c1; ch++) {
-      for (let tap = 0; tap < 9; tap++) check.expect(gwPtr + (tap * C + ch) * 4, expectedWeight[tap * C + ch]!);
-      if (c.bias) check.expect(gbPtr + ch * 4, expectedBias[ch]!);
-    }
-    check.verify(`${label}, after channels [${c0}, ${c1})`);
-  }
-}
-
-function randomCase(rng: Random): BackwardWeightCase {
+function randomCase(rng: Random): Depthwise3x3BackwardWeightCase {
   for (;;) {
     const inHeight = rng.int(1, 13);
     const inWidth = rng.int(1, 13);
@@ -110,7 +38,7 @@ function randomCase(rng: Random): BackwardWeightCase {
 for (const variant of VARIANTS) {
   test(`depthwise3x3BackwardWeight (${variant}) matches the reference on randomized geometries, batches and sub-ranges`, () => {
     const rng = new Random(variant === 'simd' ? 81 : 82);
-    for (let trial = 0; trial < 200; trial++) runCase(variant, randomCase(rng), 10000 + trial);
+    for (let trial = 0; trial < 200; trial++) runDepthwise3x3BackwardWeight(variant, randomCase(rng), 10000 + trial);
   });
 
   test(`depthwise3x3BackwardWeight (${variant}) on wide rows (several bands, long interiors)`, () => {
@@ -120,7 +48,7 @@ for (const variant of VARIANTS) {
       const inWidth = rng.int(40, 150);
       const w = randomWindowAxis(rng, inWidth, 3, base.strideW, base.dilationW);
       if (w === null) continue;
-      runCase(variant, { ...base, batch: 1, inWidth, padLeft: w.pad, outWidth: w.out }, 10300 + trial);
+      runDepthwise3x3BackwardWeight(variant, { ...base, batch: 1, inWidth, padLeft: w.pad, outWidth: w.out }, 10300 + trial);
     }
   });
 
@@ -133,7 +61,7 @@ for (const variant of VARIANTS) {
             if (size + 2 * pad < 2 * dilation + 1) continue;
             const out = convOutputSize(size, 3, stride, dilation, pad, pad);
             for (const channels of [1, 3, 4, 6, 9]) {
-              runCase(variant, {
+              runDepthwise3x3BackwardWeight(variant, {
                 batch: 1, inHeight: size, inWidth: size, channels, inStride: channels, outStride: channels, strideH: stride, strideW: stride,
                 dilationH: dilation, dilationW: dilation, padTop: pad, padLeft: pad, outHeight: out, outWidth: out,
                 bias: seed % 2 === 0, accumulate: seed % 3 === 0, channelChunks: [[0, channels]], rowChunks: [[0, out]],
@@ -146,7 +74,7 @@ for (const variant of VARIANTS) {
   });
 
   test(`depthwise3x3BackwardWeight (${variant}) on MobileNetV2 layers (batches, threads' channel chunks)`, () => {
-    const layer = (batch: number, size: number, channels: number, stride: number, dilation: number, threads: number): BackwardWeightCase => {
+    const layer = (batch: number, size: number, channels: number, stride: number, dilation: number, threads: number): Depthwise3x3BackwardWeightCase => {
       const same = samePadding(size, 3, stride, dilation);
       return {
         batch, inHeight: size, inWidth: size, channels, inStride: channels, outStride: channels, strideH: stride, strideW: stride,
@@ -163,7 +91,7 @@ for (const variant of VARIANTS) {
       layer(1, 56, 144, 2, 1, 3),
       layer(2, 14, 576, 1, 2, 2), // atrous
     ];
-    cases.forEach((c, i) => runCase(variant, c, 10600 + i));
+    cases.forEach((c, i) => runDepthwise3x3BackwardWeight(variant, c, 10600 + i));
   });
 }
 

@@ -4,35 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { globalAvgPool } from '../../../src/kernels/ref/index.js';
-import { GLOBAL_AVG_POOL_DESC_BYTES, writeGlobalAvgPoolDesc } from '../../../src/kernels/wasm/globalAvgPool.js';
-import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
-import { freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, stridedData, VARIANTS } from './support.js';
-
-function runCase(variant: KernelVariant, height: number, width: number, channels: number, stride: number, chunks: ReadonlyArray<readonly [number, number]>, seed: number): void {
-  const rng = new Random(seed);
-  const k = kernels(variant);
-  const arena = freshArena(k);
-  const pixels = height * width;
-  const input = rng.array(pixels * channels, 4); // (1, H, W, C)
-  const expected = new Float32Array(channels);
-  globalAvgPool(input, expected, { batch: 1, height, width, channels });
-
-  const inPtr = guarded(arena, pixels * stride, stridedData(input, pixels, channels, stride));
-  const outPtr = guarded(arena, channels);
-  const calls = chunks.map(([c0, c1]) => {
-    const at = arena.allocBytes(GLOBAL_AVG_POOL_DESC_BYTES);
-    writeGlobalAvgPoolDesc(arena.view(), at, { input: inPtr, output: outPtr, pixels, channels, stride, channelStart: c0, channelEnd: c1 });
-    return { at, c0, c1 };
-  });
-  arena.alloc(16);
-  const check = new MemoryCheck(arena);
-  for (const call of calls) {
-    k.exports.globalAvgPool(call.at);
-    for (let c = call.c0; c < call.c1; c++) check.expect(outPtr + c * 4, expected[c]!);
-    check.verify(`${variant} ${height}×${width}×${channels} stride ${stride}, after channels [${call.c0}, ${call.c1})`, 1e-5);
-  }
-}
+import { writeGlobalAvgPoolDesc } from '../../../src/kernels/wasm/globalAvgPool.js';
+import { runGlobalAvgPool } from './cases/globalAvgPool.js';
+import { Random, randomChunks, VARIANTS } from './support.js';
 
 for (const variant of VARIANTS) {
   test(`globalAvgPool (${variant}) matches the reference on randomized shapes and channel ranges`, () => {
@@ -40,15 +14,15 @@ for (const variant of VARIANTS) {
     for (let trial = 0; trial < 100; trial++) {
       const channels = rng.int(1, 6) === 1 ? rng.int(38, 90) : rng.int(1, 37);
       const stride = channels + (rng.int(0, 1) === 0 ? 0 : rng.int(1, 5));
-      runCase(variant, rng.int(1, 9), rng.int(1, 9), channels, stride, randomChunks(rng, channels, 4), 500 + trial);
+      runGlobalAvgPool(variant, { height: rng.int(1, 9), width: rng.int(1, 9), channels, stride, chunks: randomChunks(rng, channels, 4) }, 500 + trial);
     }
   });
 
   test(`globalAvgPool (${variant}) on MobileNet heads`, () => {
-    runCase(variant, 7, 7, 1280, 1280, [[0, 640], [640, 1280]], 600);
-    runCase(variant, 7, 7, 1024, 1024, [[0, 1024]], 601);
-    runCase(variant, 3, 3, 1280, 1280, [[0, 1], [1, 1279], [1279, 1280]], 602);
-    runCase(variant, 112, 112, 35, 40, [[0, 35]], 603);
+    runGlobalAvgPool(variant, { height: 7, width: 7, channels: 1280, stride: 1280, chunks: [[0, 640], [640, 1280]] }, 600);
+    runGlobalAvgPool(variant, { height: 7, width: 7, channels: 1024, stride: 1024, chunks: [[0, 1024]] }, 601);
+    runGlobalAvgPool(variant, { height: 3, width: 3, channels: 1280, stride: 1280, chunks: [[0, 1], [1, 1279], [1279, 1280]] }, 602);
+    runGlobalAvgPool(variant, { height: 112, width: 112, channels: 35, stride: 40, chunks: [[0, 35]] }, 603);
   });
 }
 

@@ -12,91 +12,8 @@ import {
   POINTWISE_DESC_BYTES, POINTWISE_PANEL_WIDTH, packPointwise, pointwiseBiasOffset, pointwisePackedChannels, pointwisePackedLength,
   writePointwiseDesc,
 } from '../../../src/kernels/wasm/pointwise.js';
-import {
-  addResidual, applyClamp, CLAMPS, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, sprinkleNonFinite, stridedData, VARIANTS,
-  type Clamp,
-} from './support.js';
-import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
-
-interface PointwiseCase {
-  readonly pixels: number;
-  readonly inChannels: number;
-  readonly outChannels: number;
-  readonly inStride: number;
-  readonly outStride: number;
-  readonly clamp: Clamp;
-  readonly bias: boolean;
-  readonly residual: boolean;
-  readonly accumulate: boolean;
-  readonly pixelChunks: ReadonlyArray<readonly [number, number]>;
-  readonly channelChunks: ReadonlyArray<readonly [number, number]>;
-  /** About 1% of the input (and of the residual) is NaN, +Infinity or −Infinity. */
-  readonly nonFinite?: boolean;
-}
-
-function describe(c: PointwiseCase): string {
-  return `P=${c.pixels} Cin=${c.inChannels} Cout=${c.outChannels} strides ${c.inStride}/${c.outStride} ${c.clamp.name}` +
-    `${c.bias ? '' : ' no-bias'}${c.residual ? ' residual' : ''}${c.accumulate ? ' accumulate' : ''}` +
-    ` pixels ${JSON.stringify(c.pixelChunks)} channels ${JSON.stringify(c.channelChunks)}${c.nonFinite === true ? ' NaN/Inf' : ''}`;
-}
-
-/** Runs one case and checks the whole memory after every call; returns how many written outputs are NaN. */
-function runCase(variant: KernelVariant, c: PointwiseCase, seed: number): number {
-  const rng = new Random(seed);
-  const k = kernels(variant);
-  const arena = freshArena(k);
-  const { pixels: P, inChannels: K, outChannels: N } = c;
-  const label = `${variant} ${describe(c)}`;
-
-  const input = rng.array(P * K); // (P, Cin)
-  const weight = rng.array(K * N, 1 / Math.sqrt(K)); // (Cin, Cout)
-  const bias = c.bias ? rng.array(N) : null; // (Cout)
-  const residual = c.residual ? rng.array(P * N) : null; // (P, Cout)
-  const old = c.accumulate ? rng.array(P * N, 2) : null; // (P, Cout): what the output holds before
-  if (c.nonFinite === true) {
-    sprinkleNonFinite(rng, input);
-    if (residual !== null) sprinkleNonFinite(rng, residual);
-  }
-
-  // Reference: clamp(conv + bias (+ old)) (+ residual).
-  const conv = new Float32Array(P * N);
-  pointwiseConv2d(input, weight, bias, conv, { pixels: P, inChannels: K, outChannels: N });
-  let expected = applyClamp(old === null ? conv : addResidual(conv, old), c.clamp);
-  if (residual !== null) expected = addResidual(expected, residual);
-
-  const packed = packPointwise(weight, bias, K, N);
-  const inPtr = guarded(arena, P * c.inStride, stridedData(input, P, K, c.inStride));
-  const wPtr = guarded(arena, packed.length, packed);
-  const resPtr = residual === null ? 0 : guarded(arena, P * c.outStride, stridedData(residual, P, N, c.outStride));
-  const outPtr = guarded(arena, P * c.outStride, old === null ? undefined : stridedData(old, P, N, c.outStride));
-
-  const calls: Array<{ at: number; p0: number; p1: number; c0: number; c1: number }> = [];
-  for (const [p0, p1] of c.pixelChunks) {
-    for (const [c0, c1] of c.channelChunks) {
-      const at = arena.allocBytes(POINTWISE_DESC_BYTES);
-      writePointwiseDesc(arena.view(), at, {
-        input: inPtr, weights: wPtr, bias: wPtr + pointwiseBiasOffset(K, N) * 4, residual: resPtr, output: outPtr,
-        pixelStart: p0, pixelEnd: p1, inChannels: K, outChannels: N, channelStart: c0, channelEnd: c1,
-        inStride: c.inStride, outStride: c.outStride, accumulate: c.accumulate, clampMin: c.clamp.min, clampMax: c.clamp.max,
-      });
-      calls.push({ at, p0, p1, c0, c1 });
-    }
-  }
-  arena.alloc(16); // a trailing gap, inside the snapshot
-  const check = new MemoryCheck(arena);
-  let nanOutputs = 0;
-  for (const call of calls) {
-    k.exports.pointwise(call.at);
-    for (let p = call.p0; p < call.p1; p++) {
-      for (let o = call.c0; o < call.c1; o++) {
-        check.expect(outPtr + (p * c.outStride + o) * 4, expected[p * N + o]!);
-        if (Number.isNaN(expected[p * N + o]!)) nanOutputs++;
-      }
-    }
-    check.verify(`${label}, after the call for pixels [${call.p0}, ${call.p1}) channels [${call.c0}, ${call.c1})`);
-  }
-  return nanOutputs;
-}
+import { runPointwise, type PointwiseCase } from './cases/pointwise.js';
+import { addResidual, CLAMPS, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, VARIANTS } from './support.js';
 
 function randomCase(rng: Random): PointwiseCase {
   const pixels = rng.int(1, 9) === 1 ? rng.int(1, 4) : rng.int(1, 70);
@@ -119,7 +36,7 @@ function randomCase(rng: Random): PointwiseCase {
 for (const variant of VARIANTS) {
   test(`pointwise (${variant}) matches the reference on randomized shapes and sub-ranges`, () => {
     const rng = new Random(variant === 'simd' ? 101 : 202);
-    for (let trial = 0; trial < 80; trial++) runCase(variant, randomCase(rng), 1000 + trial);
+    for (let trial = 0; trial < 80; trial++) runPointwise(variant, randomCase(rng), 1000 + trial);
   });
 
   test(`pointwise (${variant}) passes NaN and ±Infinity in the input and residual through like the reference (ReLU6 and other clamps)`, () => {
@@ -129,7 +46,7 @@ for (const variant of VARIANTS) {
     let nanOutputs = 0;
     for (let trial = 0; trial < 30; trial++) {
       const base = randomCase(rng);
-      nanOutputs += runCase(variant, { ...base, clamp: trial % 3 === 2 ? base.clamp : CLAMPS[2]!, nonFinite: true }, 1500 + trial);
+      nanOutputs += runPointwise(variant, { ...base, clamp: trial % 3 === 2 ? base.clamp : CLAMPS[2]!, nonFinite: true }, 1500 + trial);
     }
     assert.ok(nanOutputs > 0, 'no output was NaN');
   });
@@ -138,7 +55,7 @@ for (const variant of VARIANTS) {
     let seed = 5000;
     for (const outChannels of [1, 3, 4, 5, 8, 9, 12, 15, 16, 17, 20, 24, 25, 31, 32, 33, 40, 47]) {
       for (const pixels of [1, 2, 3, 4, 5, 6, 7]) {
-        runCase(variant, {
+        runPointwise(variant, {
           pixels, inChannels: 1 + (seed % 7), outChannels, inStride: 1 + (seed % 7), outStride: outChannels, clamp: CLAMPS[seed % 4]!,
           bias: true, residual: seed % 3 === 0, accumulate: seed % 5 === 0,
           pixelChunks: [[0, pixels]], channelChunks: [[0, outChannels]],
@@ -156,7 +73,7 @@ for (const variant of VARIANTS) {
       const pixels = rng.int(1, 20);
       const p0 = rng.int(0, pixels - 1);
       const inChannels = rng.int(1, 40);
-      runCase(variant, {
+      runPointwise(variant, {
         pixels, inChannels, outChannels, inStride: inChannels, outStride: outChannels + rng.int(0, 3), clamp: rng.pick(CLAMPS),
         bias: true, residual: rng.int(0, 1) === 1, accumulate: rng.int(0, 1) === 1,
         pixelChunks: [[p0, rng.int(p0 + 1, pixels)]], channelChunks: [[c0, c1]],
@@ -184,7 +101,7 @@ for (const variant of VARIANTS) {
       { pixels: 2, inChannels: 1280, outChannels: 1001, inStride: 1280, outStride: 1001, clamp: linear, bias: true, residual: false, accumulate: false,
         pixelChunks: [[0, 2]], channelChunks: [[0, 496], [496, 1001]] },
     ];
-    cases.forEach((c, i) => runCase(variant, c, 9000 + i));
+    cases.forEach((c, i) => runPointwise(variant, c, 9000 + i));
   });
 
   test(`pointwise (${variant}) split over input channels with accumulate equals the whole projection`, () => {

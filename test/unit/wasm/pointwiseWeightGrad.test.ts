@@ -9,90 +9,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pointwiseConv2dBackward } from '../../../src/kernels/ref/index.js';
-import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
-import { POINTWISE_DESC_BYTES, pointwiseBiasOffset, writePointwiseDesc } from '../../../src/kernels/wasm/pointwise.js';
-import {
-  POINTWISE_WEIGHT_GRAD_DESC_BYTES, packPointwiseTransposed, writePointwiseWeightGradDesc,
-} from '../../../src/kernels/wasm/pointwiseWeightGrad.js';
-import { evenChunks, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, stridedData, VARIANTS } from './support.js';
+import { writePointwiseWeightGradDesc } from '../../../src/kernels/wasm/pointwiseWeightGrad.js';
+import { runPointwiseInputGrad } from './cases/pointwise.js';
+import { runPointwiseWeightGrad, type PointwiseWeightGradCase } from './cases/pointwiseWeightGrad.js';
+import { evenChunks, Random, randomChunks, VARIANTS } from './support.js';
 
-interface WeightGradCase {
-  readonly pixels: number; // rows of the tensors
-  readonly pixelStart: number;
-  readonly pixelEnd: number;
-  readonly inChannels: number;
-  readonly outChannels: number;
-  readonly inStride: number;
-  readonly gradStride: number;
-  readonly bias: boolean;
-  /** gradWeight/gradBias hold old values that the first call adds to. */
-  readonly accumulate: boolean;
-  /** Input-channel chunks (threads' rows of dW). */
-  readonly ciChunks: ReadonlyArray<readonly [number, number]>;
-  /** Cut points inside (pixelStart, pixelEnd): the pixel range is summed in sequential parts with accumulate. */
-  readonly pixelCuts: readonly number[];
-}
-
-function describe(c: WeightGradCase): string {
-  return `P=${c.pixels} [${c.pixelStart}, ${c.pixelEnd}) Cin=${c.inChannels} Cout=${c.outChannels} strides ${c.inStride}/${c.gradStride}` +
-    `${c.bias ? ' bias' : ''}${c.accumulate ? ' accumulate' : ''} ci ${JSON.stringify(c.ciChunks)} cuts ${JSON.stringify(c.pixelCuts)}`;
-}
-
-function runCase(variant: KernelVariant, c: WeightGradCase, seed: number): void {
-  const rng = new Random(seed);
-  const k = kernels(variant);
-  const arena = freshArena(k);
-  const { pixels: P, inChannels: CI, outChannels: CO } = c;
-  const label = `${variant} ${describe(c)}`;
-
-  const input = rng.array(P * CI); // (P, Cin)
-  const gradOutput = rng.array(P * CO); // (P, Cout)
-  const oldWeight = c.accumulate ? rng.array(CI * CO, 3) : null;
-  const oldBias = c.accumulate && c.bias ? rng.array(CO, 3) : null;
-  // Reference: the old values plus the float64 sums over [pixelStart, pixelEnd).
-  const expectedWeight = oldWeight === null ? new Float32Array(CI * CO) : oldWeight.slice();
-  const expectedBias = new Float32Array(CO);
-  if (oldBias !== null) expectedBias.set(oldBias);
-  const n = c.pixelEnd - c.pixelStart;
-  if (n > 0) {
-    pointwiseConv2dBackward(
-      input.subarray(c.pixelStart * CI, c.pixelEnd * CI), new Float32Array(CI * CO), gradOutput.subarray(c.pixelStart * CO, c.pixelEnd * CO),
-      null, expectedWeight, expectedBias, { pixels: n, inChannels: CI, outChannels: CO },
-    );
-  }
-
-  const xPtr = guarded(arena, P * c.inStride, stridedData(input, P, CI, c.inStride));
-  const gyPtr = guarded(arena, P * c.gradStride, stridedData(gradOutput, P, CO, c.gradStride));
-  const gwPtr = guarded(arena, CI * CO, oldWeight ?? undefined); // NaN sentinels when overwritten
-  const gbPtr = c.bias ? guarded(arena, CO, oldBias ?? undefined) : 0;
-  const bounds = [c.pixelStart, ...c.pixelCuts, c.pixelEnd];
-  const chunks = c.ciChunks.map(([c0, c1], chunk) => {
-    const calls: number[] = [];
-    for (let part = 0; part + 1 < bounds.length; part++) {
-      const at = arena.allocBytes(POINTWISE_WEIGHT_GRAD_DESC_BYTES);
-      writePointwiseWeightGradDesc(arena.view(), at, {
-        input: xPtr, gradOutput: gyPtr, gradWeight: gwPtr, gradBias: chunk === 0 ? gbPtr : 0,
-        pixelStart: bounds[part]!, pixelEnd: bounds[part + 1]!, inChannels: CI, outChannels: CO, inChannelStart: c0, inChannelEnd: c1,
-        inStride: c.inStride, gradStride: c.gradStride, accumulate: c.accumulate || part > 0,
-      });
-      calls.push(at);
-    }
-    return { c0, c1, chunk, calls };
-  });
-  arena.alloc(16);
-  const check = new MemoryCheck(arena);
-  for (const { c0, c1, chunk, calls } of chunks) {
-    for (const at of calls) k.exports.pointwiseWeightGrad(at);
-    for (let ci = c0; ci < c1; ci++) {
-      for (let co = 0; co < CO; co++) check.expect(gwPtr + (ci * CO + co) * 4, expectedWeight[ci * CO + co]!);
-    }
-    if (chunk === 0 && c.bias) for (let co = 0; co < CO; co++) check.expect(gbPtr + co * 4, expectedBias[co]!);
-    if (c1 > c0 || (chunk === 0 && c.bias)) check.verify(`${label}, after input channels [${c0}, ${c1})`);
-  }
-}
-
-function randomCase(rng: Random): WeightGradCase {
+function randomCase(rng: Random): PointwiseWeightGradCase {
   const pixels = rng.int(1, 8) === 1 ? rng.int(1, 4) : rng.int(1, 300);
   const pixelStart = rng.int(0, 2) === 0 ? rng.int(0, pixels - 1) : 0;
   const pixelEnd = rng.int(0, 2) === 0 ? rng.int(pixelStart, pixels) : pixels;
@@ -118,7 +40,7 @@ function randomCase(rng: Random): WeightGradCase {
 for (const variant of VARIANTS) {
   test(`pointwiseWeightGrad (${variant}) matches the reference on randomized shapes and sub-ranges`, () => {
     const rng = new Random(variant === 'simd' ? 61 : 62);
-    for (let trial = 0; trial < 120; trial++) runCase(variant, randomCase(rng), 8000 + trial);
+    for (let trial = 0; trial < 120; trial++) runPointwiseWeightGrad(variant, randomCase(rng), 8000 + trial);
   });
 
   test(`pointwiseWeightGrad (${variant}) with gradient strides of 256 and 512 floats (blocks cut to 32 pixels)`, () => {
@@ -130,7 +52,7 @@ for (const variant of VARIANTS) {
       const pixels = rng.int(40, 200);
       const pixelStart = rng.int(0, 2) === 0 ? rng.int(0, 8) : 0;
       const cut = rng.int(0, 1) === 0 ? [rng.int(pixelStart + 1, pixels - 1)] : [];
-      runCase(variant, {
+      runPointwiseWeightGrad(variant, {
         ...base, pixels, pixelStart, pixelEnd: pixels, outChannels: 256, gradStride: rng.pick([256, 512]), bias: true, pixelCuts: cut,
       }, 8700 + trial);
     }
@@ -141,7 +63,7 @@ for (const variant of VARIANTS) {
     for (const outChannels of [1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 15, 16, 17, 20, 23, 24, 28, 31, 32, 33, 40, 44, 47]) {
       for (const inChannels of [1, 2, 3, 4, 5, 6, 7, 9]) {
         const pixels = 1 + (seed % 11);
-        runCase(variant, {
+        runPointwiseWeightGrad(variant, {
           pixels, pixelStart: 0, pixelEnd: pixels, inChannels, outChannels, inStride: inChannels, gradStride: outChannels + (seed % 3),
           bias: seed % 2 === 0, accumulate: seed % 3 === 0, ciChunks: [[0, inChannels]], pixelCuts: [],
         }, seed++);
@@ -151,13 +73,13 @@ for (const variant of VARIANTS) {
 
   test(`pointwiseWeightGrad (${variant}) with an empty pixel range or input-channel chunk`, () => {
     // No pixels: overwrite gives zeros, accumulate leaves the old values. An empty chunk writes nothing but its bias.
-    runCase(variant, { pixels: 5, pixelStart: 3, pixelEnd: 3, inChannels: 6, outChannels: 10, inStride: 6, gradStride: 10, bias: true, accumulate: false, ciChunks: [[0, 6]], pixelCuts: [] }, 8900);
-    runCase(variant, { pixels: 5, pixelStart: 3, pixelEnd: 3, inChannels: 6, outChannels: 10, inStride: 6, gradStride: 10, bias: true, accumulate: true, ciChunks: [[0, 6]], pixelCuts: [] }, 8901);
-    runCase(variant, { pixels: 9, pixelStart: 0, pixelEnd: 9, inChannels: 6, outChannels: 10, inStride: 6, gradStride: 10, bias: true, accumulate: false, ciChunks: [[0, 0], [0, 6]], pixelCuts: [] }, 8902);
+    runPointwiseWeightGrad(variant, { pixels: 5, pixelStart: 3, pixelEnd: 3, inChannels: 6, outChannels: 10, inStride: 6, gradStride: 10, bias: true, accumulate: false, ciChunks: [[0, 6]], pixelCuts: [] }, 8900);
+    runPointwiseWeightGrad(variant, { pixels: 5, pixelStart: 3, pixelEnd: 3, inChannels: 6, outChannels: 10, inStride: 6, gradStride: 10, bias: true, accumulate: true, ciChunks: [[0, 6]], pixelCuts: [] }, 8901);
+    runPointwiseWeightGrad(variant, { pixels: 9, pixelStart: 0, pixelEnd: 9, inChannels: 6, outChannels: 10, inStride: 6, gradStride: 10, bias: true, accumulate: false, ciChunks: [[0, 0], [0, 6]], pixelCuts: [] }, 8902);
   });
 
   test(`pointwiseWeightGrad (${variant}) on MobileNet shapes (threads' row chunks, large pixel counts, the dense head)`, () => {
-    const layer = (pixels: number, inChannels: number, outChannels: number, threads: number, bias = false, cuts: number[] = []): WeightGradCase => ({
+    const layer = (pixels: number, inChannels: number, outChannels: number, threads: number, bias = false, cuts: number[] = []): PointwiseWeightGradCase => ({
       pixels, pixelStart: 0, pixelEnd: pixels, inChannels, outChannels, inStride: inChannels, gradStride: outChannels, bias, accumulate: false,
       ciChunks: evenChunks(inChannels, threads), pixelCuts: cuts,
     });
@@ -172,36 +94,13 @@ for (const variant of VARIANTS) {
       layer(64, 1280, 10, 2, true), // dense classifier: pixels = batch
       layer(3, 1280, 1000, 1, true),
     ];
-    cases.forEach((c, i) => runCase(variant, c, 8950 + i));
+    cases.forEach((c, i) => runPointwiseWeightGrad(variant, c, 8950 + i));
   });
 
   test(`pointwise (${variant}) with packPointwiseTransposed gives the input gradient dY·Wᵀ`, () => {
     const rng = new Random(variant === 'simd' ? 63 : 64);
     for (let trial = 0; trial < 20; trial++) {
-      const k = kernels(variant);
-      const arena = freshArena(k);
-      const P = rng.int(1, 50);
-      const CI = rng.int(1, 40);
-      const CO = rng.int(1, 40);
-      const weight = rng.array(CI * CO);
-      const gradOutput = rng.array(P * CO);
-      const expected = new Float32Array(P * CI);
-      pointwiseConv2dBackward(new Float32Array(P * CI), weight, gradOutput, expected, null, null, { pixels: P, inChannels: CI, outChannels: CO });
-      const packed = packPointwiseTransposed(weight, CI, CO);
-      const wPtr = guarded(arena, packed.length, packed);
-      const gyPtr = guarded(arena, P * CO, gradOutput);
-      const gxPtr = guarded(arena, P * CI);
-      const at = arena.allocBytes(POINTWISE_DESC_BYTES);
-      writePointwiseDesc(arena.view(), at, {
-        input: gyPtr, weights: wPtr, bias: wPtr + pointwiseBiasOffset(CO, CI) * 4, residual: 0, output: gxPtr, pixelStart: 0, pixelEnd: P,
-        inChannels: CO, outChannels: CI, channelStart: 0, channelEnd: CI, inStride: CO, outStride: CI, accumulate: false,
-        clampMin: -Infinity, clampMax: Infinity,
-      });
-      arena.alloc(16);
-      const check = new MemoryCheck(arena);
-      k.exports.pointwise(at);
-      for (let i = 0; i < P * CI; i++) check.expect(gxPtr + i * 4, expected[i]!);
-      check.verify(`${variant} dX = dY·Wᵀ P=${P} Cin=${CI} Cout=${CO}`);
+      runPointwiseInputGrad(variant, { pixels: rng.int(1, 50), inChannels: rng.int(1, 40), outChannels: rng.int(1, 40) }, 6300 + trial);
     }
   });
 }

@@ -10,91 +10,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { activation, batchNormTraining } from '../../../src/kernels/ref/index.js';
 import { batchNormFromSums, CHANNEL_STATS_DESC_BYTES, trainingScratchFloats, writeChannelStatsDesc } from '../../../src/kernels/wasm/channelStats.js';
-import type { KernelVariant } from '../../../src/kernels/wasm/module.js';
 import { SCALE_SHIFT_CLAMP_DESC_BYTES, writeScaleShiftClampDesc } from '../../../src/kernels/wasm/scaleShiftClamp.js';
-import {
-  applyClamp, assertClose, CLAMPS, freshArena, guarded, kernels, MemoryCheck, Random, randomChunks, sprinkleNonFinite, stridedData, VARIANTS,
-  type Clamp,
-} from './support.js';
-
-interface ApplyCase {
-  readonly pixels: number;
-  readonly channels: number;
-  readonly stride: number;
-  readonly clamp: Clamp;
-  readonly inPlace: boolean;
-  readonly pixelChunks: ReadonlyArray<readonly [number, number]>;
-  /** About 1% of the input is NaN, +Infinity or −Infinity (scale and shift stay random: no batch statistics). */
-  readonly nonFinite?: boolean;
-}
-
-/** Runs one case; returns how many written outputs are NaN. */
-function runCase(variant: KernelVariant, c: ApplyCase, seed: number): number {
-  const rng = new Random(seed);
-  const k = kernels(variant);
-  const arena = freshArena(k);
-  const { pixels: P, channels: C } = c;
-  const label = `${variant} P=${P} C=${C} stride ${c.stride} ${c.clamp.name}${c.inPlace ? ' in place' : ''} pixels ${JSON.stringify(c.pixelChunks)}` +
-    `${c.nonFinite === true ? ' NaN/Inf' : ''}`;
-  const input = rng.array(P * C, 4);
-  let scale = rng.array(C, 2);
-  let shift = rng.array(C, 3);
-  // With two pixels or more, the random scale and shift serve as γ and β of a training-mode batch norm
-  // of the input: the kernel gets its scale and shift (batchNormFromSums on exact float64 sums) and its
-  // output must also be the reference batchNormTraining + activation.
-  let reference: Float32Array | null = null;
-  if (P >= 2 && c.nonFinite !== true) {
-    const [gamma, beta] = [scale, shift];
-    const sum = new Float64Array(C);
-    const squares = new Float64Array(C);
-    for (let i = 0; i < P * C; i++) {
-      sum[i % C] += input[i]!;
-      squares[i % C] += input[i]! * input[i]!;
-    }
-    [scale, shift] = [new Float32Array(C), new Float32Array(C)];
-    batchNormFromSums(sum, squares, null, P, gamma, beta, 1e-3, { mean: new Float32Array(C), invStd: new Float32Array(C), scale, shift });
-    const normalized = new Float32Array(P * C);
-    batchNormTraining(input, normalized, { gamma, beta, epsilon: 1e-3 }, { mean: new Float32Array(C), invStd: new Float32Array(C) }, { count: P, channels: C });
-    reference = applyClamp(normalized, c.clamp);
-  }
-  if (c.nonFinite === true) sprinkleNonFinite(rng, input);
-  // x·scale + shift in float64 (rounded once), through the reference activation.
-  const affine = new Float32Array(P * C);
-  for (let i = 0; i < P * C; i++) affine[i] = input[i]! * scale[i % C]! + shift[i % C]!;
-  const expected = applyClamp(affine, c.clamp);
-  const xPtr = guarded(arena, P * c.stride, stridedData(input, P, C, c.stride));
-  const outPtr = c.inPlace ? xPtr : guarded(arena, P * c.stride);
-  const scalePtr = guarded(arena, C, scale);
-  const shiftPtr = guarded(arena, C, shift);
-  const calls = c.pixelChunks.map(([p0, p1]) => {
-    const at = arena.allocBytes(SCALE_SHIFT_CLAMP_DESC_BYTES);
-    writeScaleShiftClampDesc(arena.view(), at, {
-      input: xPtr, output: outPtr, scale: scalePtr, shift: shiftPtr, pixelStart: p0, pixelEnd: p1, channels: C, stride: c.stride,
-      clampMin: c.clamp.min, clampMax: c.clamp.max,
-    });
-    return { at, p0, p1 };
-  });
-  arena.alloc(16);
-  const check = new MemoryCheck(arena);
-  let nanOutputs = 0;
-  for (const { at, p0, p1 } of calls) {
-    k.exports.scaleShiftClamp(at);
-    for (let p = p0; p < p1; p++) {
-      for (let ch = 0; ch < C; ch++) {
-        check.expect(outPtr + (p * c.stride + ch) * 4, expected[p * C + ch]!);
-        if (Number.isNaN(expected[p * C + ch]!)) nanOutputs++;
-      }
-    }
-    if (p1 > p0) check.verify(`${label}, after pixels [${p0}, ${p1})`);
-  }
-  if (reference !== null) {
-    const got = new Float32Array(P * C);
-    const all = arena.f32(outPtr, P * c.stride);
-    for (let p = 0; p < P; p++) got.set(all.subarray(p * c.stride, p * c.stride + C), p * C);
-    assertClose(`${label}: against the reference batchNormTraining + activation`, got, reference, 1e-5);
-  }
-  return nanOutputs;
-}
+import { runScaleShiftClamp } from './cases/scaleShiftClamp.js';
+import { CLAMPS, freshArena, kernels, Random, randomChunks, VARIANTS } from './support.js';
 
 for (const variant of VARIANTS) {
   test(`scaleShiftClamp (${variant}) matches clamp(x·scale + shift) on randomized shapes, sub-ranges, clamps, in place`, () => {
@@ -102,7 +20,7 @@ for (const variant of VARIANTS) {
     for (let trial = 0; trial < 150; trial++) {
       const pixels = rng.int(1, 8) === 1 ? rng.int(1, 4) : rng.int(1, 200);
       const channels = rng.int(1, 6) === 1 ? rng.int(38, 100) : rng.int(1, 37);
-      runCase(variant, {
+      runScaleShiftClamp(variant, {
         pixels, channels, stride: channels + (rng.int(0, 1) === 0 ? 0 : rng.int(1, 5)), clamp: rng.pick(CLAMPS), inPlace: rng.int(0, 1) === 0,
         pixelChunks: randomChunks(rng, pixels, 4),
       }, 13000 + trial);
@@ -117,7 +35,7 @@ for (const variant of VARIANTS) {
     for (let trial = 0; trial < 30; trial++) {
       const pixels = rng.int(1, 120);
       const channels = rng.int(1, 6) === 1 ? rng.int(38, 100) : rng.int(1, 37);
-      nanOutputs += runCase(variant, {
+      nanOutputs += runScaleShiftClamp(variant, {
         pixels, channels, stride: channels + (rng.int(0, 1) === 0 ? 0 : rng.int(1, 5)), clamp: trial % 3 === 2 ? rng.pick(CLAMPS) : CLAMPS[2]!,
         inPlace: rng.int(0, 1) === 0, pixelChunks: randomChunks(rng, pixels, 4), nonFinite: true,
       }, 13500 + trial);

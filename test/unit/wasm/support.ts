@@ -58,6 +58,89 @@ export function guarded(arena: Arena, count: number, data?: ArrayLike<number>): 
   return at;
 }
 
+/** A buffer (or the first descriptor) of a Placement: where it went and how large it is. */
+export interface Placed {
+  readonly name: string;
+  readonly at: number;
+  readonly bytes: number;
+}
+
+/**
+ * Where one run of a case puts its memory: guarded buffers and descriptors bump-allocated from
+ * `start`, each buffer (and the first descriptor) recorded by name so that the high-address test can
+ * run the case again with 2³¹ inside any of them. `where` ends the run's failure labels.
+ */
+export class Placement {
+  readonly arena: Arena;
+  readonly placed: Placed[] = [];
+  private described = false;
+
+  /** `from`: where the memory check's snapshot starts (≤ start). */
+  constructor(memory: WebAssembly.Memory, readonly start: number, readonly where = '', private readonly from = start) {
+    assert.equal(start % 16, 0);
+    this.arena = new Arena(memory, start);
+  }
+
+  /** `count` floats between sentinel gaps, filled from `data` (or sentinels). */
+  buf(name: string, count: number, data?: ArrayLike<number>): number {
+    const at = guarded(this.arena, count, data);
+    this.placed.push({ name, at, bytes: Math.max(count, 1) * 4 });
+    return at;
+  }
+
+  /** `count` float64 (8-byte aligned: every block is 16-byte aligned) between sentinel gaps, from `data` or sentinels. */
+  f64(name: string, count: number, data?: Float64Array | null): number {
+    const at = this.buf(name, 2 * count);
+    if (data !== undefined && data !== null) new Float64Array(this.arena.memory.buffer, at, count).set(data);
+    return at;
+  }
+
+  desc(bytes: number): number {
+    const at = this.arena.allocBytes(bytes);
+    if (!this.described) this.placed.push({ name: 'the first descriptor', at, bytes });
+    this.described = true;
+    return at;
+  }
+
+  view(): DataView {
+    return this.arena.view();
+  }
+
+  /** A trailing gap, then the snapshot of everything from `from` to it. */
+  check(): MemoryCheck {
+    this.arena.alloc(16);
+    return new MemoryCheck(this.arena, this.from);
+  }
+}
+
+/** What a case with band outputs exercised: calls whose output base wrapped below 0, written outputs that are NaN. */
+export interface CaseStats {
+  readonly wrapped: number;
+  readonly nanOutputs: number;
+}
+
+/**
+ * One output band per row chunk (its rows × `rowFloats`), the last chunk's first: allocated before
+ * a case's other buffers at the start of the memory, band − r0·rowBytes then wraps around below 0,
+ * as in the engine's fused blocks.
+ */
+export function outputBands(m: Placement, rowChunks: ReadonlyArray<readonly [number, number]>, rowFloats: number): number[] {
+  const bands = new Array<number>(rowChunks.length);
+  for (let i = rowChunks.length - 1; i >= 0; i--) {
+    const [r0, r1] = rowChunks[i]!;
+    bands[i] = m.buf(`output band ${i}`, (r1 - r0) * rowFloats);
+  }
+  return bands;
+}
+
+/**
+ * The per-kernel tests' placement: a fresh arena at the start of the test memory, checked from
+ * byte 0 (so a write through a null pointer shows too).
+ */
+export function freshPlacement(variant: KernelVariant): Placement {
+  return new Placement(kernels(variant).memory, 64, '', 0);
+}
+
 /** A random tensor of `pixels` rows of `channels` floats, stored `stride` floats apart with sentinels in the row padding. */
 export function stridedData(dense: Float32Array, pixels: number, channels: number, stride: number): Float32Array {
   const out = new Float32Array(pixels * stride);
