@@ -174,7 +174,7 @@ test('train --weights: an ONNX graph is refused by name (no architecture to rebu
     const fromOnnx = runCli([...base, '--weights', onnx, '--out', join(dir, 'a')]);
     assert.equal(fromOnnx.status, 2, fromOnnx.stderr);
     assert.match(fromOnnx.stderr, /model\.onnx: an ONNX graph carries no architecture/);
-    // The bundled weights are MobileNetV1 α 0.25: asking for V2 on them names the misfit.
+    // The bundled weights are MobileNetV1: asking for V2 on them names the misfit.
     const clash = runCli([...base, '--weights', BUNDLED, '--arch', 'mobilenet_v2', '--out', join(dir, 'b')]);
     assert.equal(clash.status, 2, clash.stderr);
     assert.match(clash.stderr, /^mobilenet: weights from .*fashion-mnist\.safetensors do not fit mobilenet_v2/m);
