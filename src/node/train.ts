@@ -395,11 +395,11 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         `cannot resume: ${checkpointPath} holds ${c.model.model} ${JSON.stringify(c.model.options)}, but this run asks for ${arch} ${JSON.stringify(modelOptions)}`,
       );
     }
-    // Weight averaging does not change the training itself: it may be turned on (or its length
-    // changed) on resume as long as no averaged epoch has passed yet.
-    const { swaEpochs: was = 0, ...trainedWith } = c.state.config;
-    const { swaEpochs: now = 0, ...asked } = config;
-    const swaChangeable = was !== now && (c.state.swa?.count ?? 0) === 0 && c.state.position.epoch <= config.epochs - Math.max(was, now);
+    // Weight averaging (and its held learning rate) changes nothing before the averaged epochs: it
+    // may be turned on or changed on resume as long as none of them has begun.
+    const { swaEpochs: was = 0, swaLr: wasLr, ...trainedWith } = c.state.config;
+    const { swaEpochs: now = 0, swaLr: nowLr, ...asked } = config;
+    const swaChangeable = (was !== now || wasLr !== nowLr) && (c.state.swa?.count ?? 0) === 0 && c.state.position.epoch <= config.epochs - Math.max(was, now);
     if (!sameConfig(swaChangeable ? trainedWith : c.state.config, swaChangeable ? asked : config)) {
       throw new MobileNetError('INVALID_ARGUMENT', `cannot resume: the checkpoint was trained with ${JSON.stringify(c.state.config)}, this run asks for ${JSON.stringify(config)}`);
     }

@@ -148,3 +148,17 @@ export function warmup(inner: Schedule, options: WarmupOptions): Schedule {
     return factor * inner(shift ? 0 : step, stepsPerEpoch);
   };
 }
+
+/**
+ * Stochastic weight averaging's learning rate (Izmailov et al. 2018): `inner` until epoch
+ * `fromEpoch`, then `lr` held, so that the averaged epochs' weights still move apart (under a
+ * schedule that has decayed to ~0 they barely differ and their mean is nearly the last point).
+ */
+export function holdFrom(inner: Schedule, fromEpoch: number, lr: number): Schedule {
+  check('holdFrom fromEpoch', fromEpoch, 0);
+  check('holdFrom lr', lr, 0, true);
+  return (step, stepsPerEpoch) => {
+    epochOf(step, stepsPerEpoch);
+    return step < stepsOf(fromEpoch, stepsPerEpoch) ? inner(step, stepsPerEpoch) : lr;
+  };
+}

@@ -15,7 +15,7 @@ import { WeightEMA } from './ema.js';
 import { TrainableNetwork } from './network.js';
 import { FastTrainableNetwork } from './fast-network.js';
 import { createOptimizer, graphParamInfo, type NamedState, type Optimizer, type OptimizerConfig } from './optimizers.js';
-import { constant, cosine, exponentialDecay, stepDecay, warmup, type Schedule } from './schedules.js';
+import { constant, cosine, exponentialDecay, holdFrom, stepDecay, warmup, type Schedule } from './schedules.js';
 
 export interface ScheduleConfig {
   type: 'constant' | 'exponential' | 'cosine' | 'step';
@@ -47,6 +47,8 @@ export interface TrainConfig {
    * of the last `swaEpochs` epochs, with BN statistics recomputed (runTraining). Absent or 0: off.
    */
   swaEpochs?: number;
+  /** With swaEpochs: the learning rate held during the averaged epochs (absent: the schedule goes on). */
+  swaLr?: number;
 }
 
 export interface StepResult {
@@ -166,7 +168,9 @@ export class Trainer {
     this.network = network;
     const info = graphParamInfo(graph).filter((p) => !config.freezeBackbone || p.name.startsWith('classifier.'));
     this.optimizer = createOptimizer(info, config.optimizer);
-    this.schedule = buildSchedule(config.lr, config.epochs, config.schedule);
+    const schedule = buildSchedule(config.lr, config.epochs, config.schedule);
+    const swaEpochs = config.swaEpochs ?? 0;
+    this.schedule = swaEpochs > 0 && config.swaLr !== undefined ? holdFrom(schedule, config.epochs - swaEpochs, config.swaLr) : schedule;
     this.ema = config.emaDecay > 0 ? new WeightEMA(params, { decay: config.emaDecay, numUpdates: true }) : undefined;
   }
 

@@ -255,6 +255,34 @@ test('train --swa-epochs: the model is the mean of the last epochs\' weights, ke
   assert.equal(refused.status, 2);
   assert.match(refused.stderr, /cannot resume: the checkpoint was trained with .*this run asks for .*"swaEpochs":2/);
 
+  // --swa-lr holds a learning rate over the averaged epochs (the lr field is the next step's).
+  const held = mkdtempSync(join(tmpdir(), 'mobilenet-swa-g-'));
+  const heldRun = runCli([...args, '--swa-lr', '0.05', '--out', held]);
+  assert.equal(heldRun.status, 0, heldRun.stderr);
+  const lrs = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { lr: number }).lr);
+  assert.deepEqual(lrs(held), [0.05, 0.05, 0.05]);
+  assert.ok(lrs(a).every((lr) => lr < 0.02), `the schedule alone: ${lrs(a)}`);
+  assert.notDeepEqual(readFileSync(join(held, 'model.safetensors')), readFileSync(join(a, 'model.safetensors')));
+  // Like --swa-epochs, it changes nothing before the averaged epochs: turned on at resume after
+  // epoch 1, the model is the same bit for bit; after epoch 2 a different rate is refused.
+  const heldLate = mkdtempSync(join(tmpdir(), 'mobilenet-swa-h-'));
+  assert.equal(runCli([...withoutSwa, '--out', heldLate, '--max-steps', '15']).status, 0);
+  const heldOn = runCli([...args, '--swa-lr', '0.05', '--out', heldLate, '--resume']);
+  assert.equal(heldOn.status, 0, heldOn.stderr);
+  assert.deepEqual(readFileSync(join(heldLate, 'model.safetensors')), readFileSync(join(held, 'model.safetensors')));
+  const heldChanged = runCli([...args, '--swa-lr', '0.03', '--out', b, '--resume']);
+  assert.equal(heldChanged.status, 2);
+  assert.match(heldChanged.stderr, /cannot resume: the checkpoint was trained with .*this run asks for .*"swaLr":0.03/);
+  for (const [flags, message] of [
+    [['--swa-lr', '0.05'], /--swa-lr needs --swa-epochs/],
+    [['--swa-epochs', '2', '--swa-lr', '0'], /--swa-lr/],
+    [['--swa-epochs', '2', '--swa-lr', 'fast'], /--swa-lr/],
+  ] as const) {
+    const r = runCli([...withoutSwa, ...flags, '--out', mkdtempSync(join(tmpdir(), 'mobilenet-swa-i-'))]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, message);
+  }
+
   const both = runCli([...args, '--out', mkdtempSync(join(tmpdir(), 'mobilenet-swa-c-')), '--ema', '0.99']);
   assert.equal(both.status, 2);
   assert.match(both.stderr, /--swa-epochs and --ema are two ways of averaging the weights; choose one/);

@@ -25,6 +25,7 @@ interface TrainFlags {
   labelSmoothing: string;
   ema: string;
   swaEpochs: string;
+  swaLr?: string;
   seed: string;
   out: string;
   resume?: boolean;
@@ -104,6 +105,7 @@ export function registerTrain(program: Command): void {
     .option('--label-smoothing <ε>', 'label smoothing', DEFAULTS.labelSmoothing)
     .option('--ema <decay>', 'exponential moving average of the weights (e.g. 0.999); 0 = off', DEFAULTS.ema)
     .option('--swa-epochs <n>', 'stochastic weight averaging: the model is the mean of the weights after each of the last n epochs, BN statistics recomputed (precise BN); 0 = off', '0')
+    .option('--swa-lr <lr>', 'with --swa-epochs: hold this learning rate during the averaged epochs instead of following the schedule (default: follow it)')
     .option('--seed <n>', 'seed of initialization, shuffling, augmentation and dropout', DEFAULTS.seed)
     .option('--crop-padding <px>', 'random crop after zero padding by this many pixels (0 = off)', DEFAULTS.cropPadding)
     .option('--no-flip', 'no random horizontal flips')
@@ -146,6 +148,10 @@ export function registerTrain(program: Command): void {
       if (swaEpochs > 0 && config.emaDecay > 0) throw new UsageError('--swa-epochs and --ema are two ways of averaging the weights; choose one');
       // Only when on, so that checkpoints of runs without it keep the config they were written with.
       if (swaEpochs > 0) config.swaEpochs = swaEpochs;
+      if (flags.swaLr !== undefined) {
+        if (swaEpochs === 0) throw new UsageError('--swa-lr needs --swa-epochs');
+        config.swaLr = parsePositiveNumber('--swa-lr', flags.swaLr);
+      }
       const result = await runTraining({
         ...(arch ? { arch } : {}),
         model,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MobileNetError } from '../../../src/errors.js';
-import { constant, cosine, exponentialDecay, stepDecay, warmup, type Schedule } from '../../../src/train/schedules.js';
+import { constant, cosine, exponentialDecay, holdFrom, stepDecay, warmup, type Schedule } from '../../../src/train/schedules.js';
 
 /** Equal up to a few ulps of the larger value (schedules are float64 throughout). */
 function close(actual: number, expected: number, message?: string): void {
@@ -96,6 +96,14 @@ test('linear warm-up: from startFactor·lr to the wrapped schedule, then the sch
   close(shifted(11 * SPE, SPE), 0.045 * 0.98 ** 10);
 });
 
+test('holdFrom (SWA): the inner schedule before the epoch, the held rate from its first step on', () => {
+  const inner = cosine({ lr: 0.1, epochs: 10 });
+  const s = holdFrom(inner, 8, 0.01);
+  for (const step of [0, 1, 450, 799]) close(s(step, SPE), inner(step, SPE), `step ${step}`);
+  for (const step of [800, 801, 999, 5000]) assert.equal(s(step, SPE), 0.01);
+  assert.ok(inner(800, SPE) < 0.01, 'the cosine has fallen below the held rate by then');
+});
+
 test('schedules are pure: the same (step, stepsPerEpoch) always gives the same value', () => {
   const s: Schedule = warmup(stepDecay({ lr: 0.1, milestones: [2, 4] }), { epochs: 1 });
   const first = [0, 50, 100, 250, 450].map((step) => s(step, SPE));
@@ -112,4 +120,7 @@ test('bad arguments are refused with INVALID_ARGUMENT', () => {
   assert.throws(() => warmup(constant(1), { epochs: 1, steps: 5 }), invalid);
   assert.throws(() => constant(1)(-1, SPE), invalid);
   assert.throws(() => constant(1)(0, 0), invalid);
+  assert.throws(() => holdFrom(constant(1), -1, 0.1), invalid);
+  assert.throws(() => holdFrom(constant(1), 2, 0), invalid);
+  assert.throws(() => holdFrom(constant(1), 2, 0.1)(-1, SPE), invalid);
 });
